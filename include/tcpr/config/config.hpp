@@ -1,0 +1,59 @@
+// config.hpp — tcp-routed's configuration: TOML (toml++) → validated plain structs.
+//
+// load_config() reads a file, parse_config() a string (the embedded default). Every key is
+// checked: an unknown key, a wrong type or an out-of-range value is an Error whose message starts
+// with "FILE:LINE:COLUMN: " and names the key, and start-up stops there. Defaults are documented
+// in config/tcp-route.toml, the commented reference configuration.
+//
+// Keys: [dataplane] workers, burst_size, mbufs, mbuf_cache, rx_descriptors, tx_descriptors,
+// tx_drain_us, eal_args; [flow] capacity, expire_budget, [flow.timeouts] tcp_opening,
+// tcp_established, tcp_closing, tcp_closed, udp, other (seconds); [[port]] name, device, egress;
+// [replay] ingress.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tcpr/flow/flow_table.hpp"
+#include "tcpr/util/result.hpp"
+
+namespace tcpr::config {
+
+struct PortConfig {
+  std::string name;    // [a-z0-9_-]{1,32}; names the output capture in replay (out/<name>.pcap)
+  std::string device;  // DPDK device string: a PCI address or a vdev ("net_af_packet0,iface=veth0")
+  std::string egress;  // static egress for packets received here: a port name, or "drop"
+};
+
+struct DataplaneConfig {
+  std::uint32_t workers = 1;
+  std::uint32_t burst_size = 32;
+  std::uint32_t mbufs = 16383;          // per mempool; 2^n - 1 is optimal for the ring
+  std::uint32_t mbuf_cache = 256;
+  std::uint32_t rx_descriptors = 1024;
+  std::uint32_t tx_descriptors = 1024;
+  std::uint32_t tx_drain_us = 100;      // flush partially filled TX buffers after this long
+  std::vector<std::string> eal_args;    // before those given after `--` on the command line
+};
+
+struct Config {
+  DataplaneConfig dataplane;
+  flow::FlowTableConfig flow;
+  std::uint32_t expire_budget = 64;     // flows aged per worker per burst at most
+  std::vector<PortConfig> ports;
+  std::string replay_ingress;           // port the capture is received on; default: the first
+  std::string source;                   // file name the config came from, for messages
+
+  // Index of the port named `name`, or -1.
+  int port_index(std::string_view name) const noexcept;
+};
+
+Result<Config> load_config(const std::string& path);
+Result<Config> parse_config(std::string_view text, const std::string& source_name);
+
+// The default replay configuration, compiled in from config/replay.toml.
+std::string_view embedded_replay_config() noexcept;
+
+}  // namespace tcpr::config

@@ -1,0 +1,33 @@
+// dataplane.hpp — the two ways tcp-routed runs, behind an interface free of DPDK types.
+//
+// run_live(): EAL from config `dataplane.eal_args` plus the command line's EAL arguments, every
+// configured port probed from its device string, N workers; runs until SIGINT/SIGTERM, then
+// prints final port and drop counters.
+//
+// run_replay(): builds its own net_pcap devices — RX from the capture on `replay.ingress`, TX of
+// every configured port into DIR/out/<port>.pcap — runs without hugepages to the end of the
+// capture on the capture's clock, and writes DIR/flows.jsonl and DIR/summary.json.
+//
+// Both return the process exit code; errors are one line on stderr.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tcpr/config/config.hpp"
+
+namespace tcpr::dataplane {
+
+struct ReplayOptions {
+  std::string capture;
+  std::string report_dir;
+  std::uint32_t workers = 0;              // 0: from the configuration
+  std::vector<std::string> eal_args;      // appended to the EAL arguments replay builds
+  bool quiet = false;                     // no summary on stdout
+};
+
+int run_replay(const config::Config& cfg, const ReplayOptions& opt);
+int run_live(const config::Config& cfg, const std::vector<std::string>& eal_args);
+
+}  // namespace tcpr::dataplane

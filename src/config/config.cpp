@@ -1,0 +1,227 @@
+#include "tcpr/config/config.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "embedded_replay_config.hpp"
+
+namespace tcpr::config {
+
+namespace {
+
+// Thrown only inside this file and turned into an Error at its boundary: validation of a nested
+// document reads much more plainly with an early exit than with a result at every key.
+struct ConfigError {
+  std::string message;
+};
+
+class Reader {
+ public:
+  Reader(const toml::table& t, std::string path, const std::string& file)
+      : t_(t), path_(std::move(path)), file_(file) {}
+
+  // Stops on any key of this table that no getter asked for.
+  void finish() const {
+    for (const auto& [k, v] : t_) {
+      if (!seen_.count(std::string(k.str())))
+        fail(v, fmt::format("unknown key '{}'", qualified(std::string(k.str()))));
+    }
+  }
+
+  template <typename T>
+  void get_uint(std::string_view key, T& out, std::uint64_t lo, std::uint64_t hi) {
+    const toml::node* n = take(key);
+    if (n == nullptr) return;
+    const auto* i = n->as_integer();
+    if (i == nullptr) fail(*n, fmt::format("'{}' must be an integer", qualified(key)));
+    const std::int64_t v = i->get();
+    if (v < 0 || static_cast<std::uint64_t>(v) < lo || static_cast<std::uint64_t>(v) > hi)
+      fail(*n, fmt::format("'{}' = {} is out of range [{}, {}]", qualified(key), v, lo, hi));
+    out = static_cast<T>(v);
+  }
+
+  void get_string(std::string_view key, std::string& out, bool required = false) {
+    const toml::node* n = take(key);
+    if (n == nullptr) {
+      if (required) fail(t_, fmt::format("missing required key '{}'", qualified(key)));
+      return;
+    }
+    const auto* s = n->as_string();
+    if (s == nullptr) fail(*n, fmt::format("'{}' must be a string", qualified(key)));
+    out = s->get();
+  }
+
+  void get_string_array(std::string_view key, std::vector<std::string>& out) {
+    const toml::node* n = take(key);
+    if (n == nullptr) return;
+    const auto* a = n->as_array();
+    if (a == nullptr) fail(*n, fmt::format("'{}' must be an array of strings", qualified(key)));
+    out.clear();
+    for (const auto& e : *a) {
+      const auto* s = e.as_string();
+      if (s == nullptr) fail(e, fmt::format("'{}' must contain only strings", qualified(key)));
+      out.push_back(s->get());
+    }
+  }
+
+  const toml::table* get_table(std::string_view key) {
+    const toml::node* n = take(key);
+    if (n == nullptr) return nullptr;
+    const auto* t = n->as_table();
+    if (t == nullptr) fail(*n, fmt::format("'{}' must be a table", qualified(key)));
+    return t;
+  }
+
+  const toml::array* get_array_of_tables(std::string_view key) {
+    const toml::node* n = take(key);
+    if (n == nullptr) return nullptr;
+    const auto* a = n->as_array();
+    if (a == nullptr || !a->is_array_of_tables())
+      fail(*n, fmt::format("'{}' must be an array of tables ([[{}]])", qualified(key), key));
+    return a;
+  }
+
+  std::string qualified(std::string_view key) const {
+    return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
+  }
+
+  [[noreturn]] void fail(const toml::node& n, const std::string& what) const {
+    const auto& b = n.source().begin;
+    throw ConfigError{fmt::format("{}:{}:{}: {}", file_, b.line, b.column, what)};
+  }
+
+ private:
+  const toml::node* take(std::string_view key) {
+    seen_.insert(std::string(key));
+    return t_.get(key);
+  }
+
+  const toml::table& t_;
+  std::string path_;
+  const std::string& file_;
+  std::set<std::string> seen_;
+};
+
+bool valid_port_name(std::string_view s) {
+  if (s.empty() || s.size() > 32) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  }
+  return s != "drop";
+}
+
+constexpr std::uint64_t kSecond = 1'000'000'000ull;
+
+void read_flow(Reader& root, Config& cfg) {
+  const toml::table* t = root.get_table("flow");
+  if (t == nullptr) return;
+  Reader r(*t, "flow", cfg.source);
+  r.get_uint("capacity", cfg.flow.capacity, 1, 1u << 26);
+  r.get_uint("expire_budget", cfg.expire_budget, 1, 65536);
+  if (const toml::table* tt = r.get_table("timeouts")) {
+    Reader tr(*tt, "flow.timeouts", cfg.source);
+    static constexpr const char* kNames[flow::kTimeoutClasses] = {
+        "tcp_opening", "tcp_established", "tcp_closing", "tcp_closed", "udp", "other"};
+    for (std::size_t i = 0; i < flow::kTimeoutClasses; ++i) {
+      std::uint64_t secs = cfg.flow.timeout_ns[i] / kSecond;
+      tr.get_uint(kNames[i], secs, 1, 86400);
+      cfg.flow.timeout_ns[i] = secs * kSecond;
+    }
+    tr.finish();
+  }
+  r.finish();
+}
+
+void read_dataplane(Reader& root, Config& cfg) {
+  const toml::table* t = root.get_table("dataplane");
+  if (t == nullptr) return;
+  Reader r(*t, "dataplane", cfg.source);
+  auto& d = cfg.dataplane;
+  r.get_uint("workers", d.workers, 1, 64);
+  r.get_uint("burst_size", d.burst_size, 1, 512);
+  r.get_uint("mbufs", d.mbufs, 1023, 1u << 24);
+  r.get_uint("mbuf_cache", d.mbuf_cache, 0, 512);
+  r.get_uint("rx_descriptors", d.rx_descriptors, 64, 16384);
+  r.get_uint("tx_descriptors", d.tx_descriptors, 64, 16384);
+  r.get_uint("tx_drain_us", d.tx_drain_us, 1, 1'000'000);
+  r.get_string_array("eal_args", d.eal_args);
+  r.finish();
+}
+
+void read_ports(Reader& root, Config& cfg) {
+  const toml::array* a = root.get_array_of_tables("port");
+  if (a == nullptr) return;
+  for (const auto& e : *a) {
+    Reader r(*e.as_table(), "port", cfg.source);
+    PortConfig p;
+    r.get_string("name", p.name, true);
+    r.get_string("device", p.device);
+    r.get_string("egress", p.egress);
+    r.finish();
+    if (!valid_port_name(p.name))
+      r.fail(e, fmt::format("port name '{}' must be 1-32 of [a-z0-9_-] and not 'drop'", p.name));
+    if (cfg.port_index(p.name) >= 0) r.fail(e, fmt::format("duplicate port name '{}'", p.name));
+    cfg.ports.push_back(std::move(p));
+  }
+  if (cfg.ports.size() > 32) root.fail(*a, "at most 32 ports");
+  // Egress names refer to ports declared anywhere in the file, so check once all are known.
+  for (std::size_t i = 0; i < cfg.ports.size(); ++i) {
+    const PortConfig& p = cfg.ports[i];
+    if (!p.egress.empty() && p.egress != "drop" && cfg.port_index(p.egress) < 0)
+      root.fail(*(*a)[i].as_table()->get("egress"),
+                fmt::format("port.egress: no port named '{}' (nor \"drop\")", p.egress));
+  }
+}
+
+}  // namespace
+
+int Config::port_index(std::string_view name) const noexcept {
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    if (ports[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Result<Config> parse_config(std::string_view text, const std::string& source_name) {
+  Config cfg;
+  cfg.source = source_name;
+  try {
+    const toml::table doc = toml::parse(text, source_name);
+    Reader root(doc, "", cfg.source);
+    read_dataplane(root, cfg);
+    read_flow(root, cfg);
+    read_ports(root, cfg);
+    if (const toml::table* t = root.get_table("replay")) {
+      Reader r(*t, "replay", cfg.source);
+      r.get_string("ingress", cfg.replay_ingress);
+      r.finish();
+      if (!cfg.replay_ingress.empty() && cfg.port_index(cfg.replay_ingress) < 0)
+        r.fail(*t->get("ingress"), fmt::format("replay.ingress: no port named '{}'", cfg.replay_ingress));
+    }
+    root.finish();
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    return Error{fmt::format("{}:{}:{}: {}", source_name, b.line, b.column, e.description())};
+  } catch (const ConfigError& e) {
+    return Error{e.message};
+  }
+  return cfg;
+}
+
+Result<Config> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{fmt::format("{}: cannot open configuration file", path)};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Error{fmt::format("{}: cannot read configuration file", path)};
+  return parse_config(ss.str(), path);
+}
+
+std::string_view embedded_replay_config() noexcept { return kEmbeddedReplayConfig; }
+
+}  // namespace tcpr::config

@@ -1,0 +1,85 @@
+// engine.hpp — EAL, ports, workers: the part of tcp-routed that knows rte_mbuf.
+//
+// Two shapes of packet path, chosen per port:
+//  * direct — the port has an RX and a TX queue for every worker: each worker polls its own RX
+//    queue and sends on its own TX queue (run to completion, symmetric RSS keeps a flow on one
+//    worker);
+//  * shared — the port has fewer queues than workers (net_pcap, a single-queue af_packet): the
+//    main lcore receives from its queue 0, spreads packets over workers by the symmetric flow
+//    hash through SPSC rings, and sends what workers put in their per-port TX rings.
+// With one worker every port is direct and the main lcore only supervises.
+//
+// `lossless` (replay) makes every hand-off wait instead of drop, so a report never depends on
+// timing; live mode drops and counts TX_FULL instead.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tcpr/config/config.hpp"
+#include "tcpr/flow/flow_table.hpp"
+#include "tcpr/pipeline/pipeline.hpp"
+#include "tcpr/util/result.hpp"
+
+struct rte_mempool;
+struct rte_ring;
+struct rte_eth_dev_tx_buffer;
+
+namespace tcpr::dataplane {
+
+struct EngineOptions {
+  std::vector<std::string> eal_args;   // full argv for rte_eal_init (argv[0] included)
+  std::vector<std::string> devices;    // one per configured port, in config order
+  std::uint32_t workers = 1;
+  bool lossless = false;
+  bool collect_flows = false;          // keep ended flows for the report
+  int replay_ingress = -1;             // config port index the capture arrives on
+  std::uint64_t replay_packets = 0;    // stop after this many received packets (replay)
+};
+
+struct PortStats {
+  std::string name;
+  std::uint64_t rx = 0, tx = 0, rx_missed = 0, rx_errors = 0, tx_errors = 0, rx_nombuf = 0;
+  bool link_up = false;
+};
+
+class Engine {
+ public:
+  explicit Engine(const config::Config& cfg);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  Result<bool> start(const EngineOptions& opt);   // EAL, mempool, ports, worker state
+  // Launches workers and runs the main lcore's loop until the replay ends or stop is set.
+  Result<bool> run(const std::atomic<bool>& stop);
+  void shutdown() noexcept;                       // stops ports, cleans up EAL
+
+  pipeline::PipelineCounters counters() const;    // summed over workers
+  flow::FlowCounters flow_counters() const;
+  std::vector<flow::FlowEntry> take_flows();      // replay: every ended flow
+  std::vector<PortStats> port_stats() const;
+  std::uint64_t received() const noexcept;
+
+  struct Worker;
+
+ private:
+  struct Port;
+  Result<bool> setup_port(std::size_t idx, const std::string& device);
+  void io_loop(const std::atomic<bool>& stop);
+
+  const config::Config& cfg_;
+  EngineOptions opt_;
+  bool eal_up_ = false;
+  rte_mempool* pool_ = nullptr;
+  std::vector<std::unique_ptr<Port>> ports_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> input_done_{false};
+  std::uint64_t io_received_ = 0;
+  bool stalled_ = false;
+};
+
+}  // namespace tcpr::dataplane

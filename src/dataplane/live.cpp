@@ -1,0 +1,62 @@
+// Live mode: configured ports, workers until SIGINT/SIGTERM, final counters on the way out.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+
+#include "engine.hpp"
+#include "tcpr/dataplane/dataplane.hpp"
+
+namespace tcpr::dataplane {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "signal handler stores to it");
+
+void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+bool is_vdev(const std::string& dev) { return dev.rfind("net_", 0) == 0 || dev.rfind("eth_", 0) == 0; }
+
+}  // namespace
+
+int run_live(const config::Config& cfg, const std::vector<std::string>& eal_args) {
+  const auto fail = [](const std::string& msg) {
+    fmt::print(stderr, "tcp-routed: {}\n", msg);
+    return 1;
+  };
+  if (cfg.ports.empty()) return fail(fmt::format("{}: no [[port]] configured", cfg.source));
+  EngineOptions eo;
+  eo.workers = cfg.dataplane.workers;
+  eo.eal_args.push_back("tcp-routed");
+  eo.eal_args.insert(eo.eal_args.end(), cfg.dataplane.eal_args.begin(), cfg.dataplane.eal_args.end());
+  eo.eal_args.insert(eo.eal_args.end(), eal_args.begin(), eal_args.end());
+  for (const auto& p : cfg.ports) {
+    if (p.device.empty()) return fail(fmt::format("{}: port '{}' has no device", cfg.source, p.name));
+    eo.eal_args.push_back(is_vdev(p.device) ? "--vdev=" + p.device : "--allow=" + p.device);
+    eo.devices.push_back(p.device);
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  Engine engine(cfg);
+  if (auto r = engine.start(eo); !r) return fail(r.error());
+  fmt::print("tcp-routed: {} ports, {} workers; SIGINT or SIGTERM stops\n", cfg.ports.size(), eo.workers);
+  std::fflush(stdout);
+  if (auto r = engine.run(g_stop); !r) return fail(r.error());
+
+  const auto c = engine.counters();
+  fmt::print("tcp-routed: stopped after {} packets\n", c.packets);
+  for (const auto& s : engine.port_stats()) {
+    fmt::print("  port {:<12} link {:<4} rx {:>12} tx {:>12} missed {:>8} rx_err {:>8} tx_err {:>8} nombuf {:>8}\n",
+               s.name, s.link_up ? "up" : "down", s.rx, s.tx, s.rx_missed, s.rx_errors, s.tx_errors, s.rx_nombuf);
+  }
+  for (std::size_t r = 1; r < kDropReasonCount; ++r) {
+    if (c.drops.count[r] != 0)
+      fmt::print("  drop {:<28} {}\n", drop_reason_name(static_cast<DropReason>(r)), c.drops.count[r]);
+  }
+  engine.shutdown();
+  return 0;
+}
+
+}  // namespace tcpr::dataplane

@@ -1,0 +1,96 @@
+// Configuration: defaults, the shipped files, and one clear file:line:column error per mistake.
+#include <catch2/catch.hpp>
+
+#include "tcpr/config/config.hpp"
+
+using tcpr::config::parse_config;
+using tcpr::config::load_config;
+
+namespace {
+std::string error_of(const std::string& text) {
+  auto r = parse_config(text, "test.toml");
+  REQUIRE_FALSE(r.ok());
+  return r.error();
+}
+}  // namespace
+
+TEST_CASE("an empty configuration takes the documented defaults", "[config]") {
+  auto r = parse_config("", "empty.toml");
+  REQUIRE(r.ok());
+  const auto& c = r.value();
+  CHECK(c.dataplane.workers == 1);
+  CHECK(c.dataplane.burst_size == 32);
+  CHECK(c.flow.capacity == 1048576);
+  CHECK(c.flow.timeout_ns[1] == 300'000'000'000ull);  // tcp_established
+  CHECK(c.ports.empty());
+}
+
+TEST_CASE("the shipped configurations load", "[config]") {
+  auto live = load_config(TCPR_SOURCE_DIR "/config/tcp-route.toml");
+  REQUIRE(live.ok());
+  CHECK(live.value().ports.size() == 2);
+  CHECK(live.value().ports[0].egress == "world");
+  CHECK(live.value().dataplane.eal_args.size() == 5);
+  auto replay = load_config(TCPR_SOURCE_DIR "/config/replay.toml");
+  REQUIRE(replay.ok());
+  CHECK(replay.value().replay_ingress == "agents");
+  auto embedded = parse_config(tcpr::config::embedded_replay_config(), "<built-in>");
+  REQUIRE(embedded.ok());
+  CHECK(embedded.value().ports.size() == replay.value().ports.size());
+}
+
+TEST_CASE("values are read with their units", "[config]") {
+  auto r = parse_config(R"([dataplane]
+workers = 4
+eal_args = ["--no-huge"]
+[flow]
+capacity = 1000
+[flow.timeouts]
+udp = 7
+[[port]]
+name = "a"
+device = "net_null0"
+egress = "b"
+[[port]]
+name = "b"
+egress = "drop"
+[replay]
+ingress = "b"
+)", "t.toml");
+  REQUIRE(r.ok());
+  const auto& c = r.value();
+  CHECK(c.dataplane.workers == 4);
+  CHECK(c.flow.capacity == 1000);
+  CHECK(c.flow.timeout_ns[4] == 7'000'000'000ull);
+  CHECK(c.port_index("b") == 1);
+  CHECK(c.port_index("zz") == -1);
+  CHECK(c.replay_ingress == "b");
+}
+
+// Positions are those of the offending value (toml++ records where a value starts).
+TEST_CASE("mistakes stop with file:line:column and the key", "[config]") {
+  CHECK(error_of("[dataplane]\nworkerz = 2\n") == "test.toml:2:11: unknown key 'dataplane.workerz'");
+  CHECK(error_of("[dataplane]\nworkers = \"two\"\n") == "test.toml:2:11: 'dataplane.workers' must be an integer");
+  CHECK(error_of("[dataplane]\nworkers = 0\n") ==
+        "test.toml:2:11: 'dataplane.workers' = 0 is out of range [1, 64]");
+  CHECK(error_of("[flow]\ncapacity = -5\n") ==
+        "test.toml:2:12: 'flow.capacity' = -5 is out of range [1, 67108864]");
+  CHECK(error_of("[flow.timeouts]\nudp = 0\n") ==
+        "test.toml:2:7: 'flow.timeouts.udp' = 0 is out of range [1, 86400]");
+  CHECK(error_of("bogus = 1\n") == "test.toml:1:9: unknown key 'bogus'");
+  CHECK(error_of("[[port]]\nname = \"a\"\negress = \"nowhere\"\n") ==
+        "test.toml:3:10: port.egress: no port named 'nowhere' (nor \"drop\")");
+  CHECK(error_of("[[port]]\nname = \"a\"\n[[port]]\nname = \"a\"\n").find("test.toml:3:1: duplicate port name 'a'") == 0);
+  CHECK(error_of("[[port]]\nname = \"Bad Name\"\n").find("test.toml:1:1: port name 'Bad Name'") == 0);
+  CHECK(error_of("[[port]]\ndevice = \"x\"\n") == "test.toml:1:1: missing required key 'port.name'");
+  CHECK(error_of("[dataplane]\neal_args = [1]\n") == "test.toml:2:13: 'dataplane.eal_args' must contain only strings");
+  CHECK(error_of("[replay]\ningress = \"x\"\n") == "test.toml:2:11: replay.ingress: no port named 'x'");
+  // A TOML syntax error reports the parser's position.
+  CHECK(error_of("[dataplane\nworkers = 1\n").rfind("test.toml:1:", 0) == 0);
+}
+
+TEST_CASE("a missing file is a clear error", "[config]") {
+  auto r = load_config("/nonexistent/tcp-route.toml");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error() == "/nonexistent/tcp-route.toml: cannot open configuration file");
+}
