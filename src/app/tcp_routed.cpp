@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tcp-routed 0.1.0");
   std::string config_path;
   app.add_option("-c,--config", config_path, "configuration file (TOML)")->check(CLI::ExistingFile);
+  double stats_interval = 0;
+  app.add_option("--stats-interval", stats_interval, "live: print port rates every SECONDS (0: never)")
+      ->check(CLI::Range(0.0, 3600.0));
 
   auto* replay = app.add_subcommand("replay", "replay a capture and report what the router would have done");
   std::string capture, report_dir, replay_config;
@@ -62,5 +65,5 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "tcp-routed: {}\n", cfg.error());
     return 1;
   }
-  return tcpr::dataplane::run_live(cfg.value(), eal_args);
+  return tcpr::dataplane::run_live(cfg.value(), {eal_args, stats_interval});
 }

@@ -38,6 +38,7 @@ struct EngineOptions {
   bool collect_flows = false;          // keep ended flows for the report
   int replay_ingress = -1;             // config port index the capture arrives on
   std::uint64_t replay_packets = 0;    // stop after this many received packets (replay)
+  double stats_interval = 0;           // live: print a rate line every this many seconds (0: never)
 };
 
 struct PortStats {
@@ -70,6 +71,7 @@ class Engine {
   struct Port;
   Result<bool> setup_port(std::size_t idx, const std::string& device);
   void io_loop(const std::atomic<bool>& stop);
+  void print_stats_if_due() noexcept;
 
   const config::Config& cfg_;
   EngineOptions opt_;
@@ -80,6 +82,8 @@ class Engine {
   std::atomic<bool> input_done_{false};
   std::uint64_t io_received_ = 0;
   bool stalled_ = false;
+  std::uint64_t stats_last_tsc_ = 0, stats_start_tsc_ = 0;
+  std::uint64_t stats_last_rx_ = 0, stats_last_tx_ = 0;
 };
 
 }  // namespace tcpr::dataplane

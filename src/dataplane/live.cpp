@@ -20,7 +20,7 @@ bool is_vdev(const std::string& dev) { return dev.rfind("net_", 0) == 0 || dev.r
 
 }  // namespace
 
-int run_live(const config::Config& cfg, const std::vector<std::string>& eal_args) {
+int run_live(const config::Config& cfg, const LiveOptions& opt) {
   const auto fail = [](const std::string& msg) {
     fmt::print(stderr, "tcp-routed: {}\n", msg);
     return 1;
@@ -30,10 +30,13 @@ int run_live(const config::Config& cfg, const std::vector<std::string>& eal_args
   eo.workers = cfg.dataplane.workers;
   eo.eal_args.push_back("tcp-routed");
   eo.eal_args.insert(eo.eal_args.end(), cfg.dataplane.eal_args.begin(), cfg.dataplane.eal_args.end());
-  eo.eal_args.insert(eo.eal_args.end(), eal_args.begin(), eal_args.end());
+  eo.eal_args.insert(eo.eal_args.end(), opt.eal_args.begin(), opt.eal_args.end());
+  eo.stats_interval = opt.stats_interval;
   for (const auto& p : cfg.ports) {
     if (p.device.empty()) return fail(fmt::format("{}: port '{}' has no device", cfg.source, p.name));
-    eo.eal_args.push_back(is_vdev(p.device) ? "--vdev=" + p.device : "--allow=" + p.device);
+    // Virtual devices are probed after EAL start-up (Engine::start), so that a bad one is
+    // reported with its port's name; PCI devices must be allowed before the bus scan.
+    if (!is_vdev(p.device)) eo.eal_args.push_back("--allow=" + p.device);
     eo.devices.push_back(p.device);
   }
   std::signal(SIGINT, on_signal);

@@ -28,6 +28,11 @@ struct ReplayOptions {
 };
 
 int run_replay(const config::Config& cfg, const ReplayOptions& opt);
-int run_live(const config::Config& cfg, const std::vector<std::string>& eal_args);
+struct LiveOptions {
+  std::vector<std::string> eal_args;      // after those of `dataplane.eal_args`
+  double stats_interval = 0;              // seconds between rate lines on stdout; 0: none
+};
+
+int run_live(const config::Config& cfg, const LiveOptions& opt);
 
 }  // namespace tcpr::dataplane
