@@ -38,6 +38,15 @@ int main(int argc, char** argv) {
   replay->add_option("-w,--workers", workers, "worker lcores (default: dataplane.workers)")
       ->check(CLI::Range(1, 64));
   replay->add_flag("-q,--quiet", quiet, "do not print the summary");
+  std::string classes_path;
+  bool no_classify = false;
+  replay->add_option("--classes", classes_path, "class definitions (default: classify.classes, or the built-in)")
+      ->check(CLI::ExistingFile);
+  replay->add_flag("--no-classify", no_classify, "skip content classification");
+  double reload_interval = 0;
+  replay->add_option("--reload-interval", reload_interval,
+                     "testing aid: re-read the classes file every SECONDS during the replay")
+      ->check(CLI::Range(0.0001, 3600.0));
 
   try {
     app.parse(own_argc, argv);
@@ -53,7 +62,9 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "tcp-routed: {}\n", cfg.error());
       return 1;
     }
-    tcpr::dataplane::ReplayOptions opt{capture, report_dir, workers, eal_args, quiet};
+    if (!classes_path.empty()) cfg.value().classes_path = classes_path;
+    if (no_classify) cfg.value().classify_enabled = false;
+    tcpr::dataplane::ReplayOptions opt{capture, report_dir, workers, eal_args, quiet, reload_interval};
     return tcpr::dataplane::run_replay(cfg.value(), opt);
   }
   if (config_path.empty()) {

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "embedded_classes.hpp"
 #include "embedded_replay_config.hpp"
 
 namespace tcpr::config {
@@ -95,6 +96,8 @@ class Reader {
     throw ConfigError{fmt::format("{}:{}:{}: {}", file_, b.line, b.column, what)};
   }
 
+  void mark_seen(std::string_view key) { seen_.insert(std::string(key)); }
+
  private:
   const toml::node* take(std::string_view key) {
     seen_.insert(std::string(key));
@@ -135,6 +138,31 @@ void read_flow(Reader& root, Config& cfg) {
     tr.finish();
   }
   r.finish();
+}
+
+void read_classify(Reader& root, Config& cfg) {
+  const toml::table* t = root.get_table("classify");
+  if (t == nullptr) return;
+  Reader r(*t, "classify", cfg.source);
+  if (const toml::node* n = t->get("enabled"); n != nullptr && !n->is_boolean())
+    r.fail(*n, "'classify.enabled' must be true or false");
+  if (const toml::node* n = t->get("enabled")) cfg.classify_enabled = n->as_boolean()->get();
+  r.get_string("classes", cfg.classes_path);
+  r.get_uint("inspect_depth", cfg.classify.inspect_depth, 64, 65535);
+  r.get_uint("head_bytes", cfg.classify.head_bytes, 64, 16384);
+  r.get_uint("head_slots", cfg.classify.head_slots, 1, 1u << 20);
+  r.mark_seen("enabled");
+  r.finish();
+  if (cfg.classify.head_bytes > cfg.classify.inspect_depth) {
+    const toml::node* hb = t->get("head_bytes");
+    r.fail(hb != nullptr ? *hb : static_cast<const toml::node&>(*t),
+           "'classify.head_bytes' must not exceed 'classify.inspect_depth'");
+  }
+  // A relative classes path is relative to the configuration file.
+  if (!cfg.classes_path.empty() && cfg.classes_path[0] != '/') {
+    const auto slash = cfg.source.rfind('/');
+    if (slash != std::string::npos) cfg.classes_path = cfg.source.substr(0, slash + 1) + cfg.classes_path;
+  }
 }
 
 void read_dataplane(Reader& root, Config& cfg) {
@@ -195,6 +223,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source_nam
     Reader root(doc, "", cfg.source);
     read_dataplane(root, cfg);
     read_flow(root, cfg);
+    read_classify(root, cfg);
     read_ports(root, cfg);
     if (const toml::table* t = root.get_table("replay")) {
       Reader r(*t, "replay", cfg.source);
@@ -223,5 +252,13 @@ Result<Config> load_config(const std::string& path) {
 }
 
 std::string_view embedded_replay_config() noexcept { return kEmbeddedReplayConfig; }
+
+std::string_view embedded_classes() noexcept { return kEmbeddedClasses; }
+
+Result<std::shared_ptr<const classify::ClassDb>> load_classes(const Config& cfg) {
+  if (!cfg.classify_enabled) return std::shared_ptr<const classify::ClassDb>{};
+  if (cfg.classes_path.empty()) return classify::ClassDb::parse(kEmbeddedClasses, "<built-in classes.toml>");
+  return classify::ClassDb::load(cfg.classes_path);
+}
 
 }  // namespace tcpr::config

@@ -13,6 +13,7 @@
 
 #include <ctime>
 
+#include "tcpr/config/config.hpp"
 #include "tcpr/packet/flow_key.hpp"
 #include "tcpr/packet/parser.hpp"
 
@@ -94,7 +95,7 @@ struct alignas(64) Engine::Worker {
   rte_ring* in_ring = nullptr;
   std::vector<Tx> tx;                          // by config port index
   std::vector<std::uint16_t> port_index_of;    // DPDK port id -> config port index
-  std::vector<flow::FlowEntry> ended;
+  std::vector<pipeline::FlowRecord> ended;
   std::uint64_t received = 0;
   std::atomic<bool> finished{false};
   // Set by start(): what run() needs.
@@ -106,8 +107,8 @@ namespace {
 
 using Worker = Engine::Worker;
 
-void collect_flow(void* ctx, const flow::FlowEntry& f, flow::EndReason) {
-  static_cast<Worker*>(ctx)->ended.push_back(f);
+void collect_flow(void* ctx, const pipeline::FlowReport& r) {
+  static_cast<Worker*>(ctx)->ended.push_back(pipeline::make_record(r));
 }
 
 void count_tx_drop(rte_mbuf** pkts, std::uint16_t unsent, void* userdata) {
@@ -124,6 +125,7 @@ struct WorkerArgs {
   std::uint64_t replay_packets;    // direct replay: stop after this many
   bool replay;                     // capture clock: no idle ageing; drain the table at the end
   const std::atomic<bool>* input_done;
+  SnapshotPublisher<classify::ClassDb>* classes;  // null without classification
 };
 
 inline void send(Worker& w, std::uint16_t port_index, rte_mbuf* m, bool lossless) noexcept {
@@ -171,6 +173,11 @@ int worker_main(void* arg) {
   const bool direct_replay = a->replay_packets != 0 && w.in_ring == nullptr;
   for (;;) {
     if (w.stop->load(std::memory_order_relaxed)) break;
+    // Between bursts: adopt a newly published class database (one atomic load otherwise).
+    if (a->classes != nullptr) {
+      std::shared_ptr<const classify::ClassDb> db;
+      if (a->classes->poll(w.index, db)) w.pipeline->set_classes(std::move(db));
+    }
     std::uint32_t got = 0;
     for (const auto& rx : w.rx) {
       const std::uint16_t n = rte_eth_rx_burst(rx.port_id, rx.queue, mbufs, static_cast<std::uint16_t>(a->burst));
@@ -299,15 +306,18 @@ Result<bool> Engine::start(const EngineOptions& opt) {
     const int e = cfg_.ports[i].egress.empty() ? -1 : cfg_.port_index(cfg_.ports[i].egress);
     if (e >= 0) egress_of[i] = static_cast<std::uint16_t>(e);
   }
-  pipeline::PipelineConfig pcfg{cfg_.flow, cfg_.expire_budget, route::StaticEgress(egress_of)};
+  pipeline::PipelineConfig pcfg{cfg_.flow, cfg_.expire_budget, route::StaticEgress(egress_of), cfg_.classify,
+                                opt_.classes};
 
+  if (opt_.classes != nullptr)
+    classes_pub_ = std::make_unique<SnapshotPublisher<classify::ClassDb>>(opt_.classes, opt_.workers);
   std::uint16_t max_port_id = 0;
   for (const auto& p : ports_) max_port_id = std::max(max_port_id, p->port_id);
   for (unsigned wi = 0; wi < opt_.workers; ++wi) {
     auto w = std::make_unique<Worker>();
     w->index = wi;
-    flow::FlowSink sink{};
-    if (opt_.collect_flows) sink = flow::FlowSink{w.get(), collect_flow};
+    pipeline::ReportSink sink{};
+    if (opt_.collect_flows) sink = pipeline::ReportSink{w.get(), collect_flow};
     w->pipeline = std::make_unique<pipeline::Pipeline>(pcfg, sink);
     w->port_index_of.assign(max_port_id + 1u, 0xffff);
     w->tx.resize(ports_.size());
@@ -434,7 +444,7 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
         }
       }
     }
-    print_stats_if_due();
+    service_control();
     if (!worked) {
       const bool finished = all_finished();
       bool rings_empty = true;
@@ -443,6 +453,44 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
       if (finished && rings_empty) break;
       rte_pause();
     }
+  }
+}
+
+// Reloads the classes when asked (SIGHUP) or, in a replay under test, every reload_interval:
+// compiled here on the main lcore, then published; workers adopt it between bursts.
+void Engine::service_control() noexcept {
+  print_stats_if_due();
+  if (classes_pub_ == nullptr) return;
+  const std::uint64_t now = rte_get_tsc_cycles();
+  if (opt_.reload_interval > 0 &&
+      now - last_reload_tsc_ > static_cast<std::uint64_t>(opt_.reload_interval * static_cast<double>(rte_get_tsc_hz()))) {
+    last_reload_tsc_ = now;
+    reload_requested_.store(true, std::memory_order_relaxed);
+  }
+  if (!reload_running_.load(std::memory_order_acquire) && pending_classes_ == nullptr &&
+      reload_requested_.exchange(false, std::memory_order_relaxed)) {
+    if (reloader_.joinable()) reloader_.join();
+    reload_running_.store(true, std::memory_order_relaxed);
+    reloader_ = std::thread([this] {
+      reload_result_ = config::load_classes(cfg_);
+      reload_ready_.store(true, std::memory_order_release);
+    });
+  }
+  if (reload_ready_.load(std::memory_order_acquire)) {
+    reload_ready_.store(false, std::memory_order_relaxed);
+    reload_running_.store(false, std::memory_order_release);
+    auto& db = reload_result_;
+    if (!db || db.value() == nullptr) {
+      ++reloads_.refused;
+      fmt::print(stderr, "tcp-routed: reload refused, keeping the current classes: {}\n",
+                 db ? std::string("classification is disabled") : db.error());
+    } else {
+      pending_classes_ = db.value();
+    }
+  }
+  if (pending_classes_ != nullptr && classes_pub_->publish(pending_classes_)) {
+    pending_classes_.reset();
+    ++reloads_.applied;
   }
 }
 
@@ -483,7 +531,8 @@ Result<bool> Engine::run(const std::atomic<bool>& stop) {
     workers_[i]->engine = this;
     workers_[i]->stop = &stop;
     args[i] = {workers_[i].get(), cfg_.dataplane.burst_size, drain_tsc, opt_.lossless,
-               any_shared ? 0 : opt_.replay_packets, opt_.replay_packets != 0, &input_done_};
+               any_shared ? 0 : opt_.replay_packets, opt_.replay_packets != 0, &input_done_,
+               classes_pub_.get()};
     if (lcore >= RTE_MAX_LCORE) return Error{"not enough worker lcores"};
     if (rte_eal_remote_launch(worker_main, &args[i], lcore) != 0)
       return Error{fmt::format("cannot launch worker {} on lcore {}", i, lcore)};
@@ -507,7 +556,7 @@ Result<bool> Engine::run(const std::atomic<bool>& stop) {
           const_cast<std::atomic<bool>&>(stop).store(true);
         }
       }
-      print_stats_if_due();
+      service_control();
       rte_delay_us_sleep(1000);
     }
   }
@@ -555,8 +604,24 @@ flow::FlowCounters Engine::flow_counters() const {
   return sum;
 }
 
-std::vector<flow::FlowEntry> Engine::take_flows() {
-  std::vector<flow::FlowEntry> all;
+classify::ClassifyCounters Engine::classify_counters() const {
+  classify::ClassifyCounters sum;
+  for (const auto& w : workers_) {
+    const auto* c = w->pipeline->classifier();
+    if (c == nullptr) continue;
+    const auto& k = c->counters();
+    sum.bytes_scanned += k.bytes_scanned;
+    sum.gaps += k.gaps;
+    sum.head_pool_exhausted += k.head_pool_exhausted;
+    sum.streams_opened += k.streams_opened;
+    sum.scan_errors += k.scan_errors;
+    sum.reload_deferred += k.reload_deferred;
+  }
+  return sum;
+}
+
+std::vector<pipeline::FlowRecord> Engine::take_flows() {
+  std::vector<pipeline::FlowRecord> all;
   for (auto& w : workers_) {
     all.insert(all.end(), w->ended.begin(), w->ended.end());
     w->ended.clear();
@@ -582,6 +647,7 @@ std::vector<PortStats> Engine::port_stats() const {
 }
 
 void Engine::shutdown() noexcept {
+  if (reloader_.joinable()) reloader_.join();
   if (!eal_up_) return;
   for (auto& p : ports_) {
     rte_eth_dev_stop(p->port_id);

@@ -17,12 +17,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tcpr/config/config.hpp"
 #include "tcpr/flow/flow_table.hpp"
 #include "tcpr/pipeline/pipeline.hpp"
+#include "tcpr/pipeline/report.hpp"
 #include "tcpr/util/result.hpp"
+#include "tcpr/util/snapshot.hpp"
 
 struct rte_mempool;
 struct rte_ring;
@@ -39,6 +42,13 @@ struct EngineOptions {
   int replay_ingress = -1;             // config port index the capture arrives on
   std::uint64_t replay_packets = 0;    // stop after this many received packets (replay)
   double stats_interval = 0;           // live: print a rate line every this many seconds (0: never)
+  std::shared_ptr<const classify::ClassDb> classes;  // null: no classification
+  double reload_interval = 0;          // replay testing aid: reload the classes every this many s
+};
+
+struct ReloadCounters {
+  std::uint64_t applied = 0;   // published to every worker
+  std::uint64_t refused = 0;   // the file had a mistake: the old classes stay
 };
 
 struct PortStats {
@@ -61,7 +71,8 @@ class Engine {
 
   pipeline::PipelineCounters counters() const;    // summed over workers
   flow::FlowCounters flow_counters() const;
-  std::vector<flow::FlowEntry> take_flows();      // replay: every ended flow
+  std::vector<pipeline::FlowRecord> take_flows(); // replay: every ended flow
+  classify::ClassifyCounters classify_counters() const;
   std::vector<PortStats> port_stats() const;
   std::uint64_t received() const noexcept;
 
@@ -72,6 +83,14 @@ class Engine {
   Result<bool> setup_port(std::size_t idx, const std::string& device);
   void io_loop(const std::atomic<bool>& stop);
   void print_stats_if_due() noexcept;
+  void service_control() noexcept;     // the main lcore's periodic duties
+
+ public:
+  // Asks for the classes to be re-read (SIGHUP); the main lcore does it off the fast path.
+  void request_reload() noexcept { reload_requested_.store(true, std::memory_order_relaxed); }
+  ReloadCounters reload_counters() const noexcept { return reloads_; }
+
+ private:
 
   const config::Config& cfg_;
   EngineOptions opt_;
@@ -84,6 +103,16 @@ class Engine {
   bool stalled_ = false;
   std::uint64_t stats_last_tsc_ = 0, stats_start_tsc_ = 0;
   std::uint64_t stats_last_rx_ = 0, stats_last_tx_ = 0;
+  std::unique_ptr<SnapshotPublisher<classify::ClassDb>> classes_pub_;
+  std::shared_ptr<const classify::ClassDb> pending_classes_;
+  std::atomic<bool> reload_requested_{false};
+  // Compiling a class database takes tens to hundreds of ms: a helper thread does it, so the
+  // main lcore keeps serving shared ports meanwhile.
+  std::thread reloader_;
+  std::atomic<bool> reload_running_{false}, reload_ready_{false};
+  Result<std::shared_ptr<const classify::ClassDb>> reload_result_{std::shared_ptr<const classify::ClassDb>{}};
+  std::uint64_t last_reload_tsc_ = 0;
+  ReloadCounters reloads_;
 };
 
 }  // namespace tcpr::dataplane

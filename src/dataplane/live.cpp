@@ -16,6 +16,12 @@ static_assert(std::atomic<bool>::is_always_lock_free, "signal handler stores to 
 
 void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 
+std::atomic<Engine*> g_engine{nullptr};
+// SIGHUP: re-read the classes; the main lcore compiles and publishes them (an atomic store here).
+void on_hup(int) {
+  if (Engine* e = g_engine.load(std::memory_order_relaxed)) e->request_reload();
+}
+
 bool is_vdev(const std::string& dev) { return dev.rfind("net_", 0) == 0 || dev.rfind("eth_", 0) == 0; }
 
 }  // namespace
@@ -26,7 +32,10 @@ int run_live(const config::Config& cfg, const LiveOptions& opt) {
     return 1;
   };
   if (cfg.ports.empty()) return fail(fmt::format("{}: no [[port]] configured", cfg.source));
+  auto classes = config::load_classes(cfg);
+  if (!classes) return fail(classes.error());
   EngineOptions eo;
+  eo.classes = classes.value();
   eo.workers = cfg.dataplane.workers;
   eo.eal_args.push_back("tcp-routed");
   eo.eal_args.insert(eo.eal_args.end(), cfg.dataplane.eal_args.begin(), cfg.dataplane.eal_args.end());
@@ -44,12 +53,17 @@ int run_live(const config::Config& cfg, const LiveOptions& opt) {
 
   Engine engine(cfg);
   if (auto r = engine.start(eo); !r) return fail(r.error());
+  g_engine.store(&engine);
+  std::signal(SIGHUP, on_hup);
   fmt::print("tcp-routed: {} ports, {} workers; SIGINT or SIGTERM stops\n", cfg.ports.size(), eo.workers);
   std::fflush(stdout);
   if (auto r = engine.run(g_stop); !r) return fail(r.error());
 
+  g_engine.store(nullptr);
+  std::signal(SIGHUP, SIG_DFL);
   const auto c = engine.counters();
-  fmt::print("tcp-routed: stopped after {} packets\n", c.packets);
+  fmt::print("tcp-routed: stopped after {} packets; classes reloaded {} times, {} refused\n", c.packets,
+             engine.reload_counters().applied, engine.reload_counters().refused);
   for (const auto& s : engine.port_stats()) {
     fmt::print("  port {:<12} link {:<4} rx {:>12} tx {:>12} missed {:>8} rx_err {:>8} tx_err {:>8} nombuf {:>8}\n",
                s.name, s.link_up ? "up" : "down", s.rx, s.tx, s.rx_missed, s.rx_errors, s.tx_errors, s.rx_nombuf);

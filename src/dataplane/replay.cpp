@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "capture_scan.hpp"
 #include "engine.hpp"
@@ -34,7 +35,8 @@ std::string lcores_arg(std::uint32_t workers) {
   return fmt::format("--lcores=(0-{})@({})", workers, cpus.empty() ? std::string_view("0") : cpus);
 }
 
-void print_summary(const pipeline::ReplayTotals& t, const std::string& dir) {
+void print_summary(const pipeline::ReplayTotals& t, const std::vector<pipeline::FlowRecord>& flows,
+                   const std::string& dir) {
   std::uint64_t dropped = 0;
   for (std::size_t r = 1; r < kDropReasonCount; ++r) dropped += t.counters.drops.count[r];
   fmt::print("replayed {}: {} packets, {} bytes, {} flows, {:.3f} s of capture\n", t.capture,
@@ -43,6 +45,17 @@ void print_summary(const pipeline::ReplayTotals& t, const std::string& dir) {
     const auto pc = i < t.counters.egress.size() ? t.counters.egress[i] : pipeline::PortCounters{};
     fmt::print("  egress {:<12} {:>10} packets {:>12} bytes\n", t.port_names[i], pc.packets, pc.bytes);
   }
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> classes;  // flows, bytes
+  std::map<std::string, std::uint64_t> tags;
+  for (const auto& r : flows) {
+    auto& c = classes[r.cls];
+    ++c.first;
+    c.second += r.flow.bytes[0] + r.flow.bytes[1];
+    for (const auto& tag : r.tags) ++tags[tag];
+  }
+  fmt::print("  classes:\n");
+  for (const auto& [name, c] : classes) fmt::print("    {:<12} {:>8} flows {:>12} bytes\n", name, c.first, c.second);
+  for (const auto& [name, n] : tags) fmt::print("  tag {:<10} {:>8} flows\n", name, n);
   fmt::print("  dropped {} packets\n", dropped);
   for (std::size_t r = 1; r < kDropReasonCount; ++r) {
     if (t.counters.drops.count[r] != 0)
@@ -76,7 +89,12 @@ int run_replay(const config::Config& cfg, const ReplayOptions& opt) {
     return fail("the report directory path must not contain ','");
   const std::string capture = fs::absolute(opt.capture, ec).string();
 
+  auto classes = config::load_classes(cfg);
+  if (!classes) return fail(classes.error());
+
   EngineOptions eo;
+  eo.classes = classes.value();
+  eo.reload_interval = opt.reload_interval;
   eo.workers = workers;
   eo.lossless = true;
   eo.collect_flows = true;
@@ -113,14 +131,21 @@ int run_replay(const config::Config& cfg, const ReplayOptions& opt) {
   totals.last_ts = info.value().last_ts;
   totals.workers = workers;
   totals.wall_seconds = wall;
-  std::vector<flow::FlowEntry> flows = engine.take_flows();
+  totals.classify = engine.classify_counters();
+  totals.reloads_applied = engine.reload_counters().applied;
+  totals.reloads_refused = engine.reload_counters().refused;
+  if (eo.classes != nullptr) {
+    totals.classes_revision = eo.classes->revision;
+    totals.stream_state_bytes = eo.classes->stream_size(classify::Place::kC2s) + eo.classes->stream_size(classify::Place::kS2c);
+  }
+  std::vector<pipeline::FlowRecord> flows = engine.take_flows();
   totals.flows = flows.size();
   engine.shutdown();  // closes the TX captures
 
   if (auto r = pipeline::write_flows((dir / "flows.jsonl").string(), flows, totals.port_names); !r)
     return fail(r.error());
-  if (auto r = pipeline::write_summary((dir / "summary.json").string(), totals); !r) return fail(r.error());
-  if (!opt.quiet) print_summary(totals, opt.report_dir);
+  if (auto r = pipeline::write_summary((dir / "summary.json").string(), totals, flows); !r) return fail(r.error());
+  if (!opt.quiet) print_summary(totals, flows, opt.report_dir);
   return 0;
 }
 

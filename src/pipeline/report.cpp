@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <array>
+#include <map>
 #include <tuple>
 
 namespace tcpr::pipeline {
@@ -46,19 +48,43 @@ Result<bool> write_file(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-std::string flow_json_line(const flow::FlowEntry& f, const std::vector<std::string>& port_names) {
+FlowRecord make_record(const FlowReport& r) {
+  FlowRecord rec;
+  rec.flow = *r.flow;
+  if (r.cls == nullptr || r.db == nullptr) return rec;
+  const auto& classes = r.db->classes();
+  if (r.cls->class_id < classes.size()) rec.cls = classes[r.cls->class_id].name;
+  for (std::size_t t = 0; t < r.db->tags().size(); ++t) {
+    if (r.cls->tags & (1u << t)) rec.tags.push_back(r.db->tags()[t]);
+  }
+  for (const auto& sec : r.meta->secrets) {
+    // Kinds of tags that were settled away (an agent's own key) are not reported.
+    if (sec.kind < r.db->kinds().size() && !rec.tags.empty()) rec.secrets.emplace_back(r.db->kinds()[sec.kind], sec.hash);
+  }
+  rec.sni = std::string(r.meta->sni.view());
+  rec.host = std::string(r.meta->host.view());
+  const bool rpc = r.cls->class_id < classes.size() && classes[r.cls->class_id].report_rpc_method;
+  rec.method = std::string(rpc && !r.meta->rpc_method.empty() ? r.meta->rpc_method.view() : r.meta->http_method.view());
+  rec.path = std::string(r.meta->path.view());
+  rec.verdict_packet = rec.cls == "unknown" ? 0 : r.cls->verdict_packet;
+  return rec;
+}
+
+std::string flow_json_line(const FlowRecord& r, const std::vector<std::string>& port_names) {
+  const flow::FlowEntry& f = r.flow;
   const auto [client, server] = endpoints(f);
   const auto c = static_cast<std::size_t>(f.client), s = static_cast<std::size_t>(f.server());
   ordered_json j;
   j["proto"] = packet::proto_name(f.key.proto);
   j["client"] = client;
   j["server"] = server;
-  j["class"] = "unknown";
-  j["tags"] = ordered_json::array();
-  j["sni"] = nullptr;
-  j["host"] = nullptr;
-  j["method"] = nullptr;
-  j["path"] = nullptr;
+  const auto str_or_null = [](const std::string& v) { return v.empty() ? ordered_json(nullptr) : ordered_json(v); };
+  j["class"] = r.cls;
+  j["tags"] = r.tags;
+  j["sni"] = str_or_null(r.sni);
+  j["host"] = str_or_null(r.host);
+  j["method"] = str_or_null(r.method);
+  j["path"] = str_or_null(r.path);
   j["packets"] = f.packets[0] + f.packets[1];
   j["bytes"] = f.bytes[0] + f.bytes[1];
   j["packets_c2s"] = f.packets[c];
@@ -68,14 +94,23 @@ std::string flow_json_line(const flow::FlowEntry& f, const std::vector<std::stri
   j["egress"] = egress_name(f.egress, port_names);
   j["first_ts"] = seconds(f.first_ns);
   j["last_ts"] = seconds(f.last_ns);
-  return j.dump();
+  if (!r.secrets.empty()) {
+    ordered_json secrets = ordered_json::array();
+    for (const auto& [kind, hash] : r.secrets) secrets.push_back({{"kind", kind}, {"hash", fmt::format("{:08x}", hash)}});
+    j["secrets"] = secrets;
+  }
+  j["verdict_packet"] = r.verdict_packet;
+  // Invalid UTF-8 in a host or path (they come off the wire) is replaced, never fatal.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-Result<bool> write_flows(const std::string& path, std::vector<flow::FlowEntry>& flows,
+Result<bool> write_flows(const std::string& path, std::vector<FlowRecord>& flows,
                          const std::vector<std::string>& port_names) {
   // Order by first packet time, then by the canonical key and client side: total and independent
   // of which worker held a flow.
-  std::sort(flows.begin(), flows.end(), [](const flow::FlowEntry& x, const flow::FlowEntry& y) {
+  std::sort(flows.begin(), flows.end(), [](const FlowRecord& rx, const FlowRecord& ry) {
+    const flow::FlowEntry& x = rx.flow;
+    const flow::FlowEntry& y = ry.flow;
     if (x.first_ns != y.first_ns) return x.first_ns < y.first_ns;
     const int c = std::memcmp(&x.key, &y.key, sizeof x.key);
     if (c != 0) return c < 0;
@@ -90,7 +125,7 @@ Result<bool> write_flows(const std::string& path, std::vector<flow::FlowEntry>& 
   return write_file(path, text);
 }
 
-Result<bool> write_summary(const std::string& path, const ReplayTotals& t) {
+Result<bool> write_summary(const std::string& path, const ReplayTotals& t, const std::vector<FlowRecord>& flows) {
   ordered_json j;
   j["capture"] = t.capture;
   j["capture_packets"] = t.capture_packets;
@@ -100,9 +135,19 @@ Result<bool> write_summary(const std::string& path, const ReplayTotals& t) {
   j["first_ts"] = t.first_ts;
   j["last_ts"] = t.last_ts;
   j["no_flow_packets"] = t.counters.no_flow;
-  // Content classes arrive with the classify stage; until then every flow is "unknown".
+  std::map<std::string, std::array<std::uint64_t, 3>> classes;  // flows, packets, bytes
+  std::map<std::string, std::uint64_t> tags;
+  for (const auto& r : flows) {
+    auto& c = classes[r.cls];
+    c[0] += 1;
+    c[1] += r.flow.packets[0] + r.flow.packets[1];
+    c[2] += r.flow.bytes[0] + r.flow.bytes[1];
+    for (const auto& tag : r.tags) ++tags[tag];
+  }
   j["classes"] = ordered_json::object();
-  j["classes"]["unknown"] = {{"flows", t.flows}};
+  for (const auto& [name, c] : classes) j["classes"][name] = {{"flows", c[0]}, {"packets", c[1]}, {"bytes", c[2]}};
+  j["tags"] = ordered_json::object();
+  for (const auto& [name, n] : tags) j["tags"][name] = {{"flows", n}};
   ordered_json ports = ordered_json::object();
   for (std::size_t i = 0; i < t.port_names.size(); ++i) {
     const PortCounters pc = i < t.counters.egress.size() ? t.counters.egress[i] : PortCounters{};
@@ -118,13 +163,22 @@ Result<bool> write_summary(const std::string& path, const ReplayTotals& t) {
   }
   j["dropped"] = dropped;
   j["drops"] = drops;
+  j["classify"] = {{"classes_revision", t.classes_revision},
+                   {"bytes_scanned", t.classify.bytes_scanned},
+                   {"streams_opened", t.classify.streams_opened},
+                   {"stream_state_bytes_per_flow", t.stream_state_bytes},
+                   {"tcp_gaps_skipped", t.classify.gaps},
+                   {"head_pool_exhausted", t.classify.head_pool_exhausted},
+                   {"scan_errors", t.classify.scan_errors}};
   j["flow_table"] = {{"created", t.flow_counters.created},
                      {"expired", t.flow_counters.expired},
                      {"evicted", t.flow_counters.evicted}};
   const double pps = t.wall_seconds > 0 ? static_cast<double>(t.counters.packets) / t.wall_seconds : 0;
   j["processing"] = {{"workers", t.workers},
                      {"wall_seconds", t.wall_seconds},
-                     {"packets_per_second", pps}};
+                     {"packets_per_second", pps},
+                     {"class_reloads", t.reloads_applied},
+                     {"class_reloads_refused", t.reloads_refused}};
   return write_file(path, j.dump(2) + "\n");
 }
 

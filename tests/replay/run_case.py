@@ -14,6 +14,11 @@ replays the case's capture with `TCP_ROUTED replay CAPTURE --report-dir DIR [--c
   [expect.summary]            exact values of summary.json keys (tables compare the listed keys)
   [expect.drops]              summary.json drops, exactly: unlisted reasons must be 0 or absent
   [[expect.flows]]            each table matches exactly one flow on the keys it lists
+  check_labels                the classification against CAPTURE.labels.jsonl (ground truth, one
+                              line per conversation): every labelled conversation is a flow;
+                              per class and per tag precision and recall >= min_precision /
+                              min_recall (default 0.98); sni, host, method, path equal where the
+                              label is not null. A confusion table goes to the log, pass or fail
   expect_error                bad capture: a non-zero exit, stderr one line containing the
                               substring(s) (case-insensitive), within `timeout` (20 s default)
 
@@ -46,6 +51,7 @@ DROP_HEADER = Path(__file__).resolve().parents[2] / "include/tcpr/abi/drop_reaso
 CASE_KEYS = {
     "description", "capture", "config", "workers", "timeout", "check_tshark_conversations",
     "check_deterministic", "check_egress_capture", "expect", "expect_error", "expect_exit_nonzero",
+    "check_labels", "min_precision", "min_recall",
 }
 EXPECT_KEYS = {"summary", "drops", "flows"}
 # The replay report contract (DESIGN.md "Data contracts") for one flows.jsonl line.
@@ -57,6 +63,11 @@ FLOW_KEYS = {
 FLOW_NULLABLE_KEYS = ("sni", "host", "method", "path")  # present; a string or null
 SUMMARY_KEYS = {"packets": int, "bytes": int, "flows": int, "drops": dict, "processing": dict}
 CONV_FIELDS = ("packets", "bytes", "packets_c2s", "packets_s2c", "bytes_c2s", "bytes_s2c")
+# Content classes and risk tags (DESIGN.md "Words"), in the order tables show them.
+CLASSES = ("llm.api", "mcp", "a2a", "grpc", "websocket", "http", "tls", "ssh", "dns", "unknown")
+TAGS = ("secret", "shell")
+LABEL_FIELDS = ("sni", "host", "method", "path")  # compared where the label is not null
+DEFAULT_MIN_SCORE = 0.98
 
 
 class CaseError(Exception):
@@ -460,6 +471,160 @@ def check_expect_flows(run, expected):
     return problems
 
 
+# --- classification against ground-truth labels ------------------------------------------------
+
+def load_labels(capture):
+    """CAPTURE.labels.jsonl → [label dict]; CaseError if it is missing or malformed."""
+    path = Path(str(capture) + ".labels.jsonl")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise CaseError(f"check_labels: {e}")
+    labels, seen = [], {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:{n}"
+        try:
+            lab = json.loads(line)
+        except ValueError as e:
+            raise CaseError(f"{where}: not JSON: {e}")
+        if not isinstance(lab, dict):
+            raise CaseError(f"{where}: not a JSON object")
+        if lab.get("proto") not in ("tcp", "udp"):
+            raise CaseError(f"{where}: `proto` must be \"tcp\" or \"udp\"")
+        if lab.get("class") not in CLASSES:
+            raise CaseError(f"{where}: `class` {lab.get('class')!r} is not one of {list(CLASSES)}")
+        tags = lab.get("tags")
+        if not isinstance(tags, list) or any(t not in TAGS for t in tags):
+            raise CaseError(f"{where}: `tags` must be a list of {list(TAGS)}")
+        for k in LABEL_FIELDS:
+            if lab.get(k) is not None and not isinstance(lab[k], str):
+                raise CaseError(f"{where}: `{k}` must be a string or null")
+        try:
+            key = (lab["proto"], parse_endpoint(lab.get("client", "")),
+                   parse_endpoint(lab.get("server", "")))
+        except (ValueError, OSError) as e:
+            raise CaseError(f"{where}: {e}")
+        if key in seen:
+            raise CaseError(f"{where}: same conversation as line {seen[key]}")
+        seen[key] = n
+        lab["_key"], lab["_line"] = key, n
+        labels.append(lab)
+    if not labels:
+        raise CaseError(f"{path.name}: no labels")
+    return labels
+
+
+def _score(num, den):
+    return num / den if den else None
+
+
+def _fmt_score(x):
+    return "-" if x is None else f"{x:.2f}"
+
+
+def check_labels(run, labels, min_precision, min_recall):
+    """Scores the run's flows against the labels. Returns (problems, table lines); the table
+    (confusion of classes, then precision/recall per class and tag) goes to the log either way.
+
+    Scored are the labelled conversations found in flows.jsonl. For a class or tag C:
+    precision = correct / reported as C, recall = correct / labelled C. Every class or tag that is
+    labelled or reported on a labelled conversation is checked, so a tag reported where no label
+    has it (a false positive in a capture of near misses) has precision 0 and fails.
+    """
+    flows = {}
+    for f in run.flows:
+        try:
+            key = (f.get("proto"), parse_endpoint(f["client"]), parse_endpoint(f["server"]))
+        except (ValueError, OSError, KeyError):
+            continue  # already reported by load_report
+        flows.setdefault(key, []).append(f)
+    problems, pairs = [], []
+    for lab in labels:
+        where = f"{lab['proto']} {lab['client']} -> {lab['server']}"
+        hits = flows.get(lab["_key"], [])
+        if len(hits) != 1:
+            swapped = flows.get((lab["_key"][0], lab["_key"][2], lab["_key"][1]))
+            why = (f"{len(hits)} flows" if hits else
+                   "no flow" + (" (one with client and server swapped)" if swapped else ""))
+            problems.append(f"{run.label}: labelled conversation {where} "
+                            f"({lab.get('note') or 'label line ' + str(lab['_line'])}): {why}")
+            continue
+        pairs.append((lab, hits[0]))
+
+    # Per conversation: everything that differs, on one line.
+    for lab, f in pairs:
+        diffs = []
+        if f.get("class") != lab["class"]:
+            diffs.append(f"class {lab['class']} -> {f.get('class')}")
+        got_tags = sorted(set(f.get("tags") or []))
+        if got_tags != sorted(set(lab["tags"])):
+            diffs.append(f"tags {sorted(set(lab['tags']))} -> {got_tags}")
+        for k in LABEL_FIELDS:
+            if lab.get(k) is not None and f.get(k) != lab[k]:
+                diffs.append(f"{k} {json.dumps(lab[k])} -> {json.dumps(f.get(k))}")
+        if diffs:
+            note = f" ({lab['note']})" if lab.get("note") else ""
+            problems.append(f"{run.label}: flows.jsonl:{f['_line']} {lab['proto']} {lab['client']} "
+                            f"-> {lab['server']}{note}: " + "; ".join(diffs))
+
+    # Confusion of classes: rows are the label's class, columns the reported one.
+    rows = order_classes({lab["class"] for lab, _ in pairs})
+    cols = order_classes({str(f.get("class")) for _, f in pairs} | set(rows))
+    confusion = Counter((lab["class"], str(f.get("class"))) for lab, f in pairs)
+    width = max([len(c) for c in cols] + [7])
+    head = "label \\ reported".ljust(18)
+    table = [f"{len(pairs)} of {len(labels)} labelled conversations scored; confusion of classes "
+             f"(rows: label, columns: reported):",
+             "  " + head + "".join(c.rjust(width + 2) for c in cols)]
+    for r in rows:
+        table.append("  " + r.ljust(18) + "".join(
+            (str(confusion[(r, c)]) if confusion[(r, c)] else ".").rjust(width + 2) for c in cols))
+
+    # Precision and recall per class and per tag.
+    table.append(f"  {'class/tag':<18}{'labelled':>9}{'reported':>9}{'correct':>8}"
+                 f"{'precision':>10}{'recall':>8}   (min {min_precision:g} / {min_recall:g})")
+    scored = [(c, lambda lab, f, c=c: (lab["class"] == c, f.get("class") == c)) for c in cols]
+    tag_names = order_tags({t for lab, f in pairs
+                            for t in list(lab["tags"]) + list(f.get("tags") or [])})
+    scored += [("#" + t, lambda lab, f, t=t: (t in lab["tags"], t in (f.get("tags") or [])))
+               for t in tag_names]
+    scores = []
+    for name, test in scored:
+        n_lab = n_rep = n_ok = 0
+        for lab, f in pairs:
+            want, got = test(lab, f)
+            n_lab += want
+            n_rep += got
+            n_ok += want and got
+        if not n_lab and not n_rep:
+            continue
+        # Undefined (shown "-") when nothing was reported (then recall is 0) or nothing labelled
+        # (then precision is 0): either way the other figure fails.
+        precision, recall = _score(n_ok, n_rep), _score(n_ok, n_lab)
+        bad = []
+        if precision is not None and precision < min_precision:
+            bad.append(f"precision {precision:.2f} < {min_precision:g} ({n_ok} of {n_rep} "
+                       f"reported are labelled so)")
+        if recall is not None and recall < min_recall:
+            bad.append(f"recall {recall:.2f} < {min_recall:g} ({n_ok} of {n_lab} labelled are "
+                       f"reported so)")
+        table.append(f"  {name:<18}{n_lab:>9}{n_rep:>9}{n_ok:>8}{_fmt_score(precision):>10}"
+                     f"{_fmt_score(recall):>8}" + ("   FAIL" if bad else ""))
+        kind = "tag" if name.startswith("#") else "class"
+        scores += [f"{run.label}: {kind} {name.lstrip('#')}: {b}" for b in bad]
+    return scores + problems, table
+
+
+def order_classes(names):
+    return sorted(names, key=lambda c: (CLASSES.index(c) if c in CLASSES else len(CLASSES), c))
+
+
+def order_tags(names):
+    return sorted(names, key=lambda t: (TAGS.index(t) if t in TAGS else len(TAGS), str(t)))
+
+
 # --- the case -----------------------------------------------------------------------------------
 
 def load_case(case_dir):
@@ -484,6 +649,12 @@ def load_case(case_dir):
     if known is not None:
         for name in sorted(set(expect.get("drops", {})) - known):
             raise CaseError(f"{path}: [expect.drops] {name!r} is not a reason in {DROP_HEADER}")
+    for k in ("min_precision", "min_recall"):
+        v = case.get(k, DEFAULT_MIN_SCORE)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= 1:
+            raise CaseError(f"{path}: `{k}` must be a number in [0, 1]")
+        if k in case and not case.get("check_labels"):
+            raise CaseError(f"{path}: `{k}` without `check_labels = true`")
     err = case.get("expect_error")
     if isinstance(err, str):
         case["expect_error"] = [err]
@@ -491,7 +662,7 @@ def load_case(case_dir):
         raise CaseError(f"{path}: `expect_error` must be a string or a list of strings")
     if err is not None:
         mixed = [k for k in ("check_tshark_conversations", "check_deterministic",
-                             "check_egress_capture", "expect") if case.get(k)]
+                             "check_egress_capture", "check_labels", "expect") if case.get(k)]
         if mixed:
             raise CaseError(f"{path}: `expect_error` cannot be combined with {mixed}")
     return case
@@ -516,7 +687,7 @@ def run_error_case(case, binary, capture, config, tmp):
         if s.lower() not in err.lower():
             problems.append(f"stderr lacks {s!r}: {err.splitlines()[0] if err else ''!r}")
     summary = f"exit {run.rc} in {run.seconds:.1f} s: {err.splitlines()[0] if err else ''}"
-    return problems, summary
+    return problems, summary, []
 
 
 def run_case(binary, case_dir, keep):
@@ -540,6 +711,7 @@ def run_case(binary, case_dir, keep):
 def run_report_case(binary, case, capture, config, tmp):
     if not capture.is_file():
         raise CaseError(f"capture {capture} does not exist")
+    labels = load_labels(capture) if case.get("check_labels", False) else None
     want_conv = case.get("check_tshark_conversations", False)
     if want_conv and shutil.which("tshark") is None:
         raise SkipCase("tshark not found (needed by check_tshark_conversations)")
@@ -562,13 +734,13 @@ def run_report_case(binary, case, capture, config, tmp):
             if not p:
                 runs.append(r)
     if problems:
-        return problems, ""
+        return problems, "", []
 
     convs = tshark_conversations(capture) if want_conv else None
     in_linktype, in_frames = read_frames(capture)
     expect = case.get("expect", {})
     known = known_drop_reasons()
-    checks = []
+    checks, details, details_of = [], [], {}
     for r in runs:
         if want_conv:
             problems += check_conversations(r, convs)
@@ -580,6 +752,11 @@ def run_report_case(binary, case, capture, config, tmp):
             problems += check_expect_drops(r, expect["drops"], known)
         if "flows" in expect:
             problems += check_expect_flows(r, expect["flows"])
+        if labels is not None:
+            p, table = check_labels(r, labels, case.get("min_precision", DEFAULT_MIN_SCORE),
+                                    case.get("min_recall", DEFAULT_MIN_SCORE))
+            problems += p
+            details += label_tables(r, table, details_of)
     if want_conv:
         checks.append(f"{len(convs)} tshark conversations")
     if case.get("check_deterministic", False):
@@ -588,12 +765,24 @@ def run_report_case(binary, case, capture, config, tmp):
     if case.get("check_egress_capture", False):
         checks.append("egress capture")
     checks += [f"expect.{k}" for k in ("summary", "drops", "flows") if k in expect]
+    if labels is not None:
+        checks.append(f"labels of {len(labels)} conversations")
     s = runs[0].summary
     summary = (f"{len(runs)} runs (workers {', '.join(str(w) for w in plan)}), "
                f"{s.get('packets')} packets, {len(runs[0].flows)} flows, "
                f"{sum(v for v in s.get('drops', {}).values() if isinstance(v, int))} dropped; "
                f"checked: {', '.join(checks) or 'exit status only'}")
-    return problems, summary
+    return problems, summary, details
+
+
+def label_tables(run, table, seen):
+    """The label table of a run for the log: in full the first time, then only if it differs
+    from one already shown (`seen`: table text → label of the run that showed it)."""
+    text = "\n".join(table)
+    if text in seen:
+        return [f"{run.label}: classification as in {seen[text]}"]
+    seen[text] = run.label
+    return [f"{run.label}: " + table[0]] + table[1:]
 
 
 def merge_runs(problems):
@@ -623,7 +812,7 @@ def main(argv):
     binary, case_dir = args[0], Path(args[1]).resolve()
     name = case_dir.name
     try:
-        problems, summary = run_case(binary, case_dir, keep)
+        problems, summary, details = run_case(binary, case_dir, keep)
     except SkipCase as e:
         print(f"SKIP {name}: {e}")
         return SKIP
@@ -633,11 +822,13 @@ def main(argv):
     if problems:
         problems = merge_runs(problems)
         print(f"FAIL {name}: {len(problems)} problem(s)")
-        for p in problems:
-            print("  " + p.replace("\n", "\n  "))
-        return 1
-    print(f"PASS {name}: {summary}")
-    return 0
+    else:
+        print(f"PASS {name}: {summary}")
+    for d in details:
+        print("  " + d)
+    for p in problems:
+        print("  " + p.replace("\n", "\n  "))
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@
 //
 // Keys: [dataplane] workers, burst_size, mbufs, mbuf_cache, rx_descriptors, tx_descriptors,
 // tx_drain_us, eal_args; [flow] capacity, expire_budget, [flow.timeouts] tcp_opening,
-// tcp_established, tcp_closing, tcp_closed, udp, other (seconds); [[port]] name, device, egress;
-// [replay] ingress.
+// tcp_established, tcp_closing, tcp_closed, udp, other (seconds); [classify] enabled, classes,
+// inspect_depth, head_bytes, head_slots; [[port]] name, device, egress; [replay] ingress.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tcpr/classify/classifier.hpp"
 #include "tcpr/flow/flow_table.hpp"
 #include "tcpr/util/result.hpp"
 
@@ -42,6 +43,9 @@ struct Config {
   DataplaneConfig dataplane;
   flow::FlowTableConfig flow;
   std::uint32_t expire_budget = 64;     // flows aged per worker per burst at most
+  bool classify_enabled = true;
+  std::string classes_path;             // empty: the built-in config/classes.toml
+  classify::ClassifyConfig classify;
   std::vector<PortConfig> ports;
   std::string replay_ingress;           // port the capture is received on; default: the first
   std::string source;                   // file name the config came from, for messages
@@ -55,5 +59,11 @@ Result<Config> parse_config(std::string_view text, const std::string& source_nam
 
 // The default replay configuration, compiled in from config/replay.toml.
 std::string_view embedded_replay_config() noexcept;
+// The default class definitions, compiled in from config/classes.toml.
+std::string_view embedded_classes() noexcept;
+
+// The class database the configuration names (classify.classes, or the built-in one); null when
+// classification is off.
+Result<std::shared_ptr<const classify::ClassDb>> load_classes(const Config& cfg);
 
 }  // namespace tcpr::config

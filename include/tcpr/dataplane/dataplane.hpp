@@ -25,6 +25,7 @@ struct ReplayOptions {
   std::uint32_t workers = 0;              // 0: from the configuration
   std::vector<std::string> eal_args;      // appended to the EAL arguments replay builds
   bool quiet = false;                     // no summary on stdout
+  double reload_interval = 0;             // testing aid: reload the classes every this many s
 };
 
 int run_replay(const config::Config& cfg, const ReplayOptions& opt);

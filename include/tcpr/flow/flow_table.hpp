@@ -106,6 +106,11 @@ class FlowTable {
   // Removes every flow, oldest first per class, handing each to the sink (end of a replay).
   void drain() noexcept;
 
+  // The entry's index: stages keep per-flow state in arrays parallel to the table.
+  std::uint32_t index_of(const FlowEntry& f) const noexcept {
+    return static_cast<std::uint32_t>(&f - entries_.data());
+  }
+
   std::uint32_t size() const noexcept { return used_; }
   std::uint32_t capacity() const noexcept { return capacity_; }
   const FlowCounters& counters() const noexcept { return counters_; }

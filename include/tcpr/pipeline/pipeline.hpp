@@ -1,9 +1,11 @@
 // pipeline.hpp — the per-worker packet path, DPDK-free: one burst of PacketViews in, one Verdict
 // per packet out.
 //
-//   parse ─▶ flow table ─▶ route (static egress) ─▶ verdict
+//   parse ─▶ flow table ─▶ classify ─▶ route (static egress) ─▶ verdict
 //
-// Later stages slot in between flow and route (classify, agent statistics, zone gate). A packet
+// Later stages slot in between classify and route (agent statistics, zone gate). Classification
+// runs when the config carries a ClassDb; a flow's verdict reaches the ReportSink when the flow
+// ends (expired, evicted, or drained at the end of a replay). A packet
 // ends as "emit on egress port E" or "drop with reason R"; drops are counted per reason in
 // `counters().drops`. Packets that have no flow (ARP, non-IP, later IP fragments) skip the flow
 // table and are routed on their ingress port alone; they are counted.
@@ -14,6 +16,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tcpr/classify/classifier.hpp"
 #include "tcpr/flow/flow_table.hpp"
 #include "tcpr/packet/drop.hpp"
 #include "tcpr/packet/packet_view.hpp"
@@ -43,11 +46,27 @@ struct PipelineConfig {
   flow::FlowTableConfig flow;
   std::uint32_t expire_budget = 64;
   route::StaticEgress egress;
+  classify::ClassifyConfig classify;
+  std::shared_ptr<const classify::ClassDb> classes;  // null: no classification
+};
+
+// What an ended flow leaves: valid only during the sink call.
+struct FlowReport {
+  const flow::FlowEntry* flow = nullptr;
+  const classify::FlowClass* cls = nullptr;   // null without classification
+  const classify::FlowMeta* meta = nullptr;
+  const classify::ClassDb* db = nullptr;      // the database cls refers to
+  flow::EndReason why = flow::EndReason::kDrained;
+};
+
+struct ReportSink {
+  void* ctx = nullptr;
+  void (*fn)(void* ctx, const FlowReport& r) = nullptr;
 };
 
 class Pipeline {
  public:
-  Pipeline(const PipelineConfig& cfg, flow::FlowSink sink);
+  Pipeline(const PipelineConfig& cfg, ReportSink sink);
 
   void process(const packet::PacketView* pkts, std::uint16_t n, Verdict* out) noexcept;
 
@@ -57,13 +76,22 @@ class Pipeline {
   // Counts a drop decided outside the pipeline (e.g. a full TX queue).
   void count_drop(DropReason r) noexcept { counters_.drops.add(r); }
 
+  // A new class database (reload), taken between bursts; held and offered again at the next
+  // burst while the classifier has no free generation.
+  void set_classes(std::shared_ptr<const classify::ClassDb> db);
+
   const PipelineCounters& counters() const noexcept { return counters_; }
   flow::FlowTable& flows() noexcept { return flows_; }
+  const classify::Classifier* classifier() const noexcept { return classifier_.get(); }
 
  private:
   Verdict process_one(const packet::PacketView& pkt) noexcept;
+  static void on_flow_end(void* ctx, const flow::FlowEntry& f, flow::EndReason why);
 
+  ReportSink sink_;
   flow::FlowTable flows_;
+  std::unique_ptr<classify::Classifier> classifier_;
+  std::shared_ptr<const classify::ClassDb> pending_classes_;
   route::StaticEgress egress_;
   std::uint32_t expire_budget_;
   PipelineCounters counters_;

@@ -26,15 +26,34 @@ struct ReplayTotals {
   double first_ts = 0, last_ts = 0;   // capture seconds
   std::uint32_t workers = 1;
   double wall_seconds = 0;
+  classify::ClassifyCounters classify;
+  std::string classes_revision;
+  std::size_t stream_state_bytes = 0;   // Hyperscan stream state of a flow, both directions
+  std::uint64_t reloads_applied = 0, reloads_refused = 0;
 };
 
+// A flow as the report shows it: the table entry plus the classifier's verdict, with names
+// resolved while the class database it refers to is at hand. Secrets appear as kind and hash.
+struct FlowRecord {
+  flow::FlowEntry flow;
+  std::string cls = "unknown";
+  std::vector<std::string> tags;
+  std::vector<std::pair<std::string, std::uint32_t>> secrets;  // (kind, short hash)
+  std::string sni, host, method, path;                         // empty: null in the report
+  unsigned verdict_packet = 0;   // payload packets seen when the class was decided (0: never)
+};
+
+FlowRecord make_record(const FlowReport& r);
+
 // Sorts `flows` in report order and writes DIR/flows.jsonl.
-Result<bool> write_flows(const std::string& path, std::vector<flow::FlowEntry>& flows,
+Result<bool> write_flows(const std::string& path, std::vector<FlowRecord>& flows,
                          const std::vector<std::string>& port_names);
 
-Result<bool> write_summary(const std::string& path, const ReplayTotals& totals);
+// Totals per class and tag come from the records.
+Result<bool> write_summary(const std::string& path, const ReplayTotals& totals,
+                           const std::vector<FlowRecord>& flows);
 
 // One flows.jsonl line (without the newline), for tests and for tcp-routectl later.
-std::string flow_json_line(const flow::FlowEntry& f, const std::vector<std::string>& port_names);
+std::string flow_json_line(const FlowRecord& r, const std::vector<std::string>& port_names);
 
 }  // namespace tcpr::pipeline

@@ -20,7 +20,7 @@ TEST_CASE("a burst gets one verdict per packet and drops are counted by reason",
   cfg.flow.capacity = 16;
   // Port 0 -> 1, port 1 -> 0, port 2 has no egress.
   cfg.egress = route::StaticEgress({1, 0, route::kNoEgress});
-  pipeline::Pipeline pl(cfg, flow::FlowSink{});
+  pipeline::Pipeline pl(cfg, pipeline::ReportSink{});
 
   const auto syn = tcp4({10, 0, 0, 5}, 40000, {10, 0, 0, 1}, 443, packet::kTcpSyn);
   const auto synack = tcp4({10, 0, 0, 1}, 443, {10, 0, 0, 5}, 40000, packet::kTcpSyn | packet::kTcpAck);
@@ -64,9 +64,9 @@ TEST_CASE("the flow remembers where it came in and where it goes", "[pipeline]")
   cfg.flow.capacity = 4;
   cfg.egress = route::StaticEgress({route::kNoEgress, 0});
   std::vector<flow::FlowEntry> ended;
-  flow::FlowSink sink{&ended, [](void* ctx, const flow::FlowEntry& f, flow::EndReason) {
-                        static_cast<std::vector<flow::FlowEntry>*>(ctx)->push_back(f);
-                      }};
+  pipeline::ReportSink sink{&ended, [](void* ctx, const pipeline::FlowReport& r) {
+                              static_cast<std::vector<flow::FlowEntry>*>(ctx)->push_back(*r.flow);
+                            }};
   pipeline::Pipeline pl(cfg, sink);
   const auto a = tcp4({10, 0, 0, 5}, 40000, {10, 0, 0, 1}, 443, packet::kTcpSyn);
   const auto b = tcp4({10, 0, 0, 6}, 40000, {10, 0, 0, 1}, 443, packet::kTcpSyn);

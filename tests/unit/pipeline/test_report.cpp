@@ -19,11 +19,13 @@ TEST_CASE("a flow line has the contract's fields, client first", "[report]") {
   f.first_ns = 1700000000'123456000ull;
   f.last_ns = 1700000001'500000999ull;  // sub-microsecond part is below pcap resolution
   f.egress = 1;
-  CHECK(pipeline::flow_json_line(f, {"agents", "world"}) ==
+  pipeline::FlowRecord rec;
+  rec.flow = f;
+  CHECK(pipeline::flow_json_line(rec, {"agents", "world"}) ==
         R"({"proto":"tcp","client":"10.0.0.5:40000","server":"10.0.0.1:443","class":"unknown","tags":[],)"
         R"("sni":null,"host":null,"method":null,"path":null,"packets":10,"bytes":1100,"packets_c2s":6,)"
         R"("packets_s2c":4,"bytes_c2s":700,"bytes_s2c":400,"egress":"world","first_ts":1700000000.123456,)"
-        R"("last_ts":1700000001.5})");
+        R"("last_ts":1700000001.5,"verdict_packet":0})");
 }
 
 TEST_CASE("IPv6 endpoints are bracketed; a dropped flow's egress is drop", "[report]") {
@@ -38,7 +40,15 @@ TEST_CASE("IPv6 endpoints are bracketed; a dropped flow's egress is drop", "[rep
   f.key.proto = packet::kProtoUdp;
   f.client = packet::Side::kA;
   f.egress = flow::kEgressDrop;
-  const std::string line = pipeline::flow_json_line(f, {"world"});
+  pipeline::FlowRecord rec;
+  rec.flow = f;
+  rec.cls = "dns";
+  rec.tags = {"secret"};
+  rec.secrets = {{"aws_access_key_id", 0xdeadbeef}};
+  rec.host = "api.example.com";
+  const std::string line = pipeline::flow_json_line(rec, {"world"});
+  CHECK(line.find(R"("class":"dns","tags":["secret"],"sni":null,"host":"api.example.com")") != std::string::npos);
+  CHECK(line.find(R"("secrets":[{"kind":"aws_access_key_id","hash":"deadbeef"}])") != std::string::npos);
   CHECK(line.find(R"("proto":"udp","client":"[fd99::1]:35016","server":"[fd99::2]:8080")") != std::string::npos);
   CHECK(line.find(R"("egress":"drop")") != std::string::npos);
 }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <string_view>
 #include <vector>
 
 namespace tcpr::test {
@@ -43,6 +44,19 @@ inline std::vector<std::uint8_t> tcp4(std::initializer_list<std::uint8_t> src, s
   put16(b, 0);
   put16(b, 0);
   b.insert(b.end(), payload_len, 'x');
+  return b;
+}
+
+// Ethernet + IPv4 + TCP with a given sequence number and payload.
+inline std::vector<std::uint8_t> tcp4_data(std::initializer_list<std::uint8_t> src, std::uint16_t sport,
+                                           std::initializer_list<std::uint8_t> dst, std::uint16_t dport,
+                                           std::uint32_t seq, std::string_view payload) {
+  auto b = tcp4(src, sport, dst, dport, 0x18 /* PSH|ACK */, payload.size());
+  b[38] = static_cast<std::uint8_t>(seq >> 24);
+  b[39] = static_cast<std::uint8_t>(seq >> 16);
+  b[40] = static_cast<std::uint8_t>(seq >> 8);
+  b[41] = static_cast<std::uint8_t>(seq);
+  for (std::size_t i = 0; i < payload.size(); ++i) b[54 + i] = static_cast<std::uint8_t>(payload[i]);
   return b;
 }
 
