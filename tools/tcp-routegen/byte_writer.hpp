@@ -37,6 +37,13 @@ class ByteWriter {
     zeros(static_cast<std::size_t>(width));
     return at;
   }
+  // A length field of `width` bytes around what `body()` appends (TLS vectors, SSH strings).
+  template <class Body>
+  void nested(int width, Body&& body) {
+    const std::size_t at = open_length(width);
+    body();
+    close_length(at, width);
+  }
   // Writes into the field at `at` the number of bytes appended after it.
   void close_length(std::size_t at, int width) {
     const std::size_t len = out_.size() - at - static_cast<std::size_t>(width);

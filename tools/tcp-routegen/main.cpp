@@ -22,7 +22,7 @@ constexpr const char* kProgram = "tcp-routegen";
 
 int list_scenarios() {
   for (const tcpr::gen::ScenarioKind& kind : tcpr::gen::scenario_kinds()) {
-    fmt::print("{:<12} weight {:<3} {}\n", kind.name, kind.default_weight, kind.help);
+    fmt::print("{:<14} weight {:<3} {}\n", kind.name, kind.default_weight, kind.help);
   }
   return 0;
 }

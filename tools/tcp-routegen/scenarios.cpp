@@ -1,24 +1,20 @@
 // scenarios.cpp — the conversation kinds and their registry (see scenarios.hpp).
 #include "scenarios.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <utility>
 
-#include <fmt/format.h>
-
 #include "dns_wire.hpp"
+#include "scenario_kinds.hpp"
 #include "tcp_session.hpp"
 #include "text_gen.hpp"
-#include "tls_wire.hpp"
 
 namespace tcpr::gen {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
-
-Peer any_server(const Topology& topology, Rng& rng, std::uint16_t port) {
-  return {&rng.pick(std::span<const Host>(topology.servers())), port};
-}
 
 template <class T>
 const T& pick(Rng& rng, std::span<const T> items) {
@@ -94,78 +90,6 @@ class HttpJson final : public Scenario {
 };
 
 // ---------------------------------------------------------------------------------------------
-// tls_hello: a TLS 1.3 connection to port 443 — ClientHello with SNI and ALPN, the server's
-// ServerHello + ChangeCipherSpec + encrypted flight, the client's ChangeCipherSpec + Finished with
-// its first request, then encrypted requests and responses, and usually a close_notify.
-class TlsHello final : public Scenario {
- public:
-  std::string_view name() const noexcept override { return "tls_hello"; }
-
-  Peer choose_peer(const Topology& topology, Rng& rng) const override {
-    return any_server(topology, rng, 443);
-  }
-
-  void emit(Conversation& conv, Rng& rng, const Topology&) const override {
-    static constexpr std::string_view kAlpnH2[] = {"h2", "http/1.1"};
-    static constexpr std::string_view kAlpnH1[] = {"http/1.1"};
-    // Finished (4 + 32 bytes with SHA-256) + inner content type + 16-byte AEAD tag.
-    constexpr std::size_t kFinishedRecord = kTlsRecordHeader + 53;
-    constexpr std::size_t kCloseNotifyRecord = kTlsRecordHeader + 19;
-
-    const Endpoint& server = conv.endpoint(Side::kServer);
-    conv.label().content_class = "tls";
-    conv.label().sni = std::string(server.name);
-    using Alpn = std::span<const std::string_view>;
-    const Alpn alpn = rng.chance(70) ? Alpn(kAlpnH2) : Alpn(kAlpnH1);
-    TcpSession tcp(conv, rng);
-    tcp.connect();
-
-    Bytes client_flight;
-    TlsSessionId session_id{};
-    tls_client_hello(client_flight, {server.name, alpn}, rng, session_id);
-    conv.advance_us(rng.between(50, 600));
-    tcp.send(Side::kClient, client_flight);
-
-    Bytes server_flight;
-    tls_server_hello(server_flight, session_id, rng);
-    tls_change_cipher_spec(server_flight);
-    // EncryptedExtensions, Certificate, CertificateVerify, Finished: mostly the certificate chain.
-    tls_app_records(server_flight, rng.between(2'400, 4'800), rng);
-    conv.advance_us(rng.between(200, 3'000));
-    tcp.send(Side::kServer, server_flight);
-
-    const std::uint64_t exchanges = rng.chance(25) ? 2 : 1;
-    for (std::uint64_t i = 0; i < exchanges; ++i) {
-      client_flight.clear();
-      if (i == 0) {
-        tls_change_cipher_spec(client_flight);
-        tls_app_records(client_flight, kFinishedRecord, rng);
-      }
-      tls_app_records(client_flight, rng.log_uniform(150, 2'500), rng);
-      conv.advance_us(i == 0 ? rng.between(100, 2'000) : rng.log_uniform(500, 60'000));
-      tcp.send(Side::kClient, client_flight);
-
-      server_flight.clear();
-      if (i == 0) {  // two NewSessionTickets follow the client's Finished
-        tls_app_records(server_flight, rng.between(230, 290), rng);
-        tls_app_records(server_flight, rng.between(230, 290), rng);
-      }
-      tls_app_records(server_flight, rng.log_uniform(200, 12'000), rng);
-      conv.advance_us(rng.log_uniform(2'000, 150'000));
-      tcp.send(Side::kServer, server_flight);
-    }
-    conv.advance_us(rng.log_uniform(100, 30'000));
-    const Side closer = rng.chance(80) ? Side::kClient : Side::kServer;
-    if (rng.chance(70)) {
-      Bytes alert;
-      tls_app_records(alert, kCloseNotifyRecord, rng);  // encrypted, so it looks like data
-      tcp.send(closer, alert);
-    }
-    tcp.close(closer);
-  }
-};
-
-// ---------------------------------------------------------------------------------------------
 // dns_query: an agent resolves one of the servers' names at the resolver: an A query (and, half
 // the time, an AAAA query from the same socket, as glibc does) and the answers.
 class DnsQuery final : public Scenario {
@@ -213,14 +137,37 @@ std::unique_ptr<Scenario> make() {
   return std::make_unique<T>();
 }
 
-// The registry: one line per kind — name, help, default weight in the mix, factory.
+// The registry: one line per kind — name, help, default weight in the mix, factory. The default
+// weights add up to 100, so each is the percentage of conversations of that kind.
 constexpr ScenarioKind kKinds[] = {
-    {"http_json", "HTTP/1.1 POSTs with JSON bodies and JSON responses (port 80/8080)", 5,
+    {"http_json", "HTTP/1.1 POSTs with JSON bodies and JSON responses (port 80/8080)", 16,
      &make<HttpJson>},
-    {"tls_hello", "TLS 1.3 to port 443: ClientHello with SNI and ALPN, encrypted exchanges", 3,
-     &make<TlsHello>},
-    {"dns_query", "DNS A (and AAAA) queries over UDP to the resolver, with answers", 2,
+    {"http_get", "HTTP/1.1 GETs of HTML pages and JSON resources, some answers chunked", 8,
+     &make_http_get},
+    {"http_chunked", "HTTP/1.1 POSTs with chunked request bodies (NDJSON/JSON uploads)", 4,
+     &make_http_chunked},
+    {"http_nearmiss", "HTTP lookalikes with no tag: tools/callback, short AKIA, LLM path in text",
+     2, &make_http_nearmiss},
+    {"tls_hello", "TLS 1.3 to port 443: browser/library ClientHellos, encrypted exchanges", 12,
+     &make_tls_hello},
+    {"dns_query", "DNS A (and AAAA) queries over UDP to the resolver, with answers", 10,
      &make<DnsQuery>},
+    {"llm_http", "LLM API calls in clear HTTP (OpenAI, Anthropic, Gemini, Ollama, ...), SSE", 12,
+     &make_llm_http},
+    {"llm_tls", "TLS 1.3 to an LLM provider's API (SNI api.openai.com, ...), streamed answers", 10,
+     &make_llm_tls},
+    {"mcp", "MCP over Streamable HTTP: initialize, tools/*, resources/*, prompts/get, SSE", 10,
+     &make_mcp},
+    {"a2a", "A2A: agent card GETs, message/send, message/stream (SSE), tasks/get", 4, &make_a2a},
+    {"grpc", "gRPC over h2c (prior knowledge): HPACK headers, framed messages, trailers", 5,
+     &make_grpc},
+    {"websocket", "WebSocket upgrade, masked client and unmasked server frames, close", 3,
+     &make_websocket},
+    {"ssh", "SSH: banners, KEXINITs, curve25519 key exchange, encrypted session", 2, &make_ssh},
+    {"secret_leak", "a secret (AWS key, PEM key, tokens, sk- key, JWT) in a request: tag secret", 1,
+     &make_secret_leak},
+    {"shell_cmd", "a shell command in a request body (MCP tool call, job API, LLM tool call)", 1,
+     &make_shell_cmd},
 };
 
 }  // namespace

@@ -6,9 +6,9 @@
 // through TcpSession or Conversation::send_udp(), and what later tests expect tcp-routed to find
 // through conv.label() (content class, SNI, host, method, path, risk tags).
 //
-// Adding a kind is one class in its own .cpp (or in scenarios.cpp while it is small) plus one line
-// in the registry table of scenarios.cpp: {name, help, default weight, factory}. The name is what
-// --mix and labels.jsonl use. A scenario draws only from the Rng it is given, and must draw the
+// Adding a kind is one class in its own scenario_*.cpp with a factory declared in
+// scenario_kinds.hpp, plus one line in the registry table of scenarios.cpp: {name, help, default
+// weight, factory}. The name is what --mix and labels.jsonl use. A scenario draws only from the Rng it is given, and must draw the
 // same numbers whether or not the conversation is rendering (see Conversation's dry run).
 #pragma once
 

@@ -17,6 +17,8 @@ namespace tcpr::gen {
 std::string words(Rng& rng, std::size_t approx_len);
 // `bytes` random bytes as lowercase hex.
 std::string hex_id(Rng& rng, std::size_t bytes);
+// A random (version 4) UUID, RFC 9562 §5.4.
+std::string uuid4(Rng& rng);
 
 struct TaskRequest {
   std::string_view agent;

@@ -1,8 +1,11 @@
 // tls_wire.hpp — TLS records as a TLS 1.3 client and server put them on the wire (RFC 8446).
 //
-// tls_client_hello()  a ClientHello record offering TLS 1.3 and 1.2: SNI (RFC 6066), ALPN
-//                     (RFC 7301), supported_groups, signature_algorithms, key_share (x25519),
-//                     supported_versions, psk_key_exchange_modes and the usual companions.
+// tls_client_hello()  a ClientHello record offering TLS 1.3 and 1.2 as a given client library
+//                     writes it (tls_client_hello.cpp): its cipher suites, groups, signature
+//                     schemes and extensions in its order — SNI (RFC 6066), ALPN (RFC 7301),
+//                     supported_versions, key_share, psk_key_exchange_modes and the rest;
+//                     Chrome adds GREASE values (RFC 8701) and permutes its extensions, Chrome and
+//                     Firefox pad hellos of 256–511 bytes to 512 (RFC 7685).
 // tls_server_hello()  the server's plaintext part of a TLS 1.3 handshake: a ServerHello record
 //                     selecting TLS 1.3 and x25519, echoing the client's session id.
 // tls_change_cipher_spec()  the middlebox-compatibility ChangeCipherSpec record (RFC 8446 D.4)
@@ -29,9 +32,14 @@ inline constexpr std::uint8_t kTlsApplicationData = 23;
 
 using TlsSessionId = std::array<std::uint8_t, 32>;
 
+// Whose ClientHello: Chrome (BoringSSL), Firefox (NSS), OpenSSL 3 (curl, Python, Node), Go.
+enum class TlsClient : std::uint8_t { kChrome, kFirefox, kOpenSsl, kGo };
+inline constexpr int kTlsClients = 4;
+
 struct ClientHelloSpec {
   std::string_view sni;
   std::span<const std::string_view> alpn;  // e.g. {"h2", "http/1.1"}; empty: no ALPN extension
+  TlsClient client = TlsClient::kOpenSsl;
 };
 
 // Appends the ClientHello record; its random, session id and key share come from `rng`, and the
