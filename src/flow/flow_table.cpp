@@ -138,7 +138,12 @@ void FlowTable::advance_tcp(FlowEntry& f, Side sender, std::uint8_t flags) noexc
 
 FlowEntry& FlowTable::update(const packet::FlowKey& key, Side sender, const packet::ParsedPacket& p,
                              std::uint32_t wire_len, std::uint64_t now_ns, bool& created) noexcept {
-  const std::uint64_t h = packet::hash(key);
+  return update(key, packet::hash(key), sender, p, wire_len, now_ns, created);
+}
+
+FlowEntry& FlowTable::update(const packet::FlowKey& key, std::uint64_t h, Side sender,
+                             const packet::ParsedPacket& p, std::uint32_t wire_len, std::uint64_t now_ns,
+                             bool& created) noexcept {
   std::uint32_t pos = slot_of(key, h);
   std::uint32_t idx;
   if (pos != kNil) {

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#define XXH_INLINE_ALL  // XXH3 specialised for the 40-byte key, no call into libxxhash
 #include <xxhash.h>
 
 namespace tcpr::packet {
@@ -11,8 +12,14 @@ bool key_for(const ParsedPacket& p, FlowKey& key, Side& sender) noexcept {
   if (p.has(kFlagLaterFragment)) return false;
   key = FlowKey{};
   key.proto = p.l4_proto;
-  const int c = compare(p.src, p.dst);
-  const bool src_low = c < 0 || (c == 0 && p.src_port <= p.dst_port);
+  // Lexicographic order of the 16 address bytes as two big-endian 64-bit words (== memcmp order).
+  std::uint64_t s0, s1, d0, d1;
+  std::memcpy(&s0, p.src.b, 8);
+  std::memcpy(&s1, p.src.b + 8, 8);
+  std::memcpy(&d0, p.dst.b, 8);
+  std::memcpy(&d1, p.dst.b + 8, 8);
+  s0 = __builtin_bswap64(s0), s1 = __builtin_bswap64(s1), d0 = __builtin_bswap64(d0), d1 = __builtin_bswap64(d1);
+  const bool src_low = s0 < d0 || (s0 == d0 && (s1 < d1 || (s1 == d1 && p.src_port <= p.dst_port)));
   if (src_low) {
     key.a = p.src, key.port_a = p.src_port;
     key.b = p.dst, key.port_b = p.dst_port;

@@ -97,6 +97,36 @@ class FlowTable {
   FlowEntry& update(const packet::FlowKey& key, packet::Side sender, const packet::ParsedPacket& p,
                     std::uint32_t wire_len, std::uint64_t now_ns, bool& created) noexcept;
 
+  // Same, with h = packet::hash(key) already computed (burst pipelining).
+  FlowEntry& update(const packet::FlowKey& key, std::uint64_t h, packet::Side sender,
+                    const packet::ParsedPacket& p, std::uint32_t wire_len, std::uint64_t now_ns,
+                    bool& created) noexcept;
+
+  // Burst pipelining, each step for every packet of a burst before the next step:
+  // prefetch_slot(h), then prefetch_entry(h) (reads the slot, prefetches the entry's two lines and
+  // returns its index or kNil), then prefetch_neighbours(idx) (reads the entry, prefetches its LRU
+  // neighbours). Hints only: update() does the real lookup.
+  void prefetch_slot(std::uint64_t h) const noexcept { __builtin_prefetch(&slots_[h & mask_]); }
+  std::uint32_t prefetch_entry(std::uint64_t h) const noexcept {
+    const std::uint64_t sig = h & 0xffffffff00000000ull;
+    for (std::uint64_t pos = h & mask_;; pos = (pos + 1) & mask_) {
+      const std::uint64_t s = slots_[pos];
+      if (s == 0) return kNil;
+      if ((s & 0xffffffff00000000ull) == sig) {
+        const std::uint32_t idx = static_cast<std::uint32_t>(s & 0xffffffffu) - 1;
+        __builtin_prefetch(&entries_[idx], 1);
+        __builtin_prefetch(reinterpret_cast<const char*>(&entries_[idx]) + 64, 1);
+        return idx;
+      }
+    }
+  }
+  void prefetch_neighbours(std::uint32_t idx) const noexcept {
+    if (idx == kNil) return;
+    const FlowEntry& f = entries_[idx];
+    if (f.lru_prev != kNil) __builtin_prefetch(&entries_[f.lru_prev], 1);
+    if (f.lru_next != kNil) __builtin_prefetch(&entries_[f.lru_next], 1);
+  }
+
   // The flow of `key`, or nullptr. Does not touch it.
   const FlowEntry* find(const packet::FlowKey& key) const noexcept;
 

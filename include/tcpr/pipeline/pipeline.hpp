@@ -85,7 +85,21 @@ class Pipeline {
   const classify::Classifier* classifier() const noexcept { return classifier_.get(); }
 
  private:
-  Verdict process_one(const packet::PacketView& pkt) noexcept;
+  // Up to kStage packets: parse + key + hash + prefetch slot for all, prefetch entries for all,
+  // prefetch LRU neighbours for all, then finish each packet (DPDK's "prefetch, then process").
+  static constexpr std::uint16_t kStage = 32;
+  struct Staged {
+    packet::ParsedPacket p;
+    packet::FlowKey key;
+    std::uint64_t hash;
+    std::uint32_t entry;   // prefetched entry index, or flow::kNil
+    DropReason drop;
+    packet::Side sender;
+    bool has_flow;
+  };
+  void process_stage(const packet::PacketView* pkts, std::uint16_t n, Verdict* out) noexcept;
+  Verdict finish_one(const packet::PacketView& pkt, Staged& s) noexcept;
+  Staged staged_[kStage];
   static void on_flow_end(void* ctx, const flow::FlowEntry& f, flow::EndReason why);
 
   ReportSink sink_;

@@ -228,3 +228,25 @@ TEST_CASE("a reload waits while every generation still holds flows", "[classify]
   c.retire(0);                        // generation 0 is free again
   CHECK(c.set_db(next));
 }
+
+TEST_CASE("shipped rules: near misses stay clean, the real thing is tagged", "[classify]") {
+  auto shipped = ClassDb::load(TCPR_SOURCE_DIR "/config/classes.toml");
+  REQUIRE(shipped.ok());
+  Classifier c(ClassifyConfig{}, 8, shipped.value());
+  const auto tags_of = [&](std::uint32_t flow, const std::string& bytes) {
+    c.start_flow(flow);
+    Feeder{c, flow, 8080}.send(true, 1, bytes);
+    c.end_flow(flow);
+    return c.state(flow).tags;
+  };
+  // OpenSSH key-type names (RFC 8709 style "sk-" security-key algorithms) are not API keys.
+  CHECK(tags_of(0, "SSH-2.0-x\r\nsk-ecdsa-sha2-nistp256-cert-v01@openssh.com,sk-ssh-ed25519-cert-v01@openssh.com") == 0);
+  // "AKIA" followed by fewer than 16 key characters.
+  CHECK(tags_of(1, "POST /notes HTTP/1.1\r\nHost: n\r\nContent-Length: 20\r\n\r\n{\"id\":\"AKIA12345\"}") == 0);
+  // A JSON-RPC-looking method that is not MCP's.
+  CHECK(tags_of(2, "POST /rpc HTTP/1.1\r\nHost: n\r\nContent-Length: 50\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"tools/callback\"}") == 0);
+  CHECK(class_of(c, 2) == "http");
+  // An OpenAI project key in a body is a leak; 16 key characters after AKIA are an AWS key id.
+  CHECK(tags_of(3, "POST /paste HTTP/1.1\r\nHost: p\r\nContent-Length: 60\r\n\r\nsk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z0123") != 0);
+  CHECK(tags_of(4, "GET /x?k=AKIAIOSFODNN7EXAMPLE HTTP/1.1\r\nHost: p\r\n\r\n") != 0);
+}
