@@ -1,4 +1,5 @@
 #include "engine.hpp"
+#include "engine_parts.hpp"
 
 #include <fmt/format.h>
 #include <rte_cycles.h>
@@ -21,7 +22,6 @@ namespace tcpr::dataplane {
 
 namespace {
 
-constexpr unsigned kMaxBurst = 512;
 constexpr unsigned kRingSize = 4096;
 
 // A Toeplitz key whose 16-bit halves repeat makes the RSS hash symmetric in (src, dst) and in
@@ -66,39 +66,6 @@ unsigned worker_for(const rte_mbuf* m, unsigned n_workers) noexcept {
 
 }  // namespace
 
-struct Engine::Port {
-  std::string name;
-  std::uint16_t port_id = 0;
-  bool direct = true;          // a queue pair per worker
-  std::uint16_t n_queues = 1;
-};
-
-struct alignas(64) Engine::Worker {
-  struct Rx {
-    std::uint16_t port_id, queue, port_index;
-  };
-  struct Tx {
-    std::uint16_t port_id = 0, queue = 0;
-    rte_eth_dev_tx_buffer* buffer = nullptr;  // direct ports
-    rte_ring* ring = nullptr;                 // shared ports: drained by the main lcore
-    std::uint64_t dropped = 0;                // filled by the TX buffer's error callback
-  };
-
-  unsigned index = 0;
-  std::unique_ptr<pipeline::Pipeline> pipeline;
-  std::vector<Rx> rx;
-  rte_ring* in_ring = nullptr;
-  std::vector<Tx> tx;                          // by config port index
-  std::vector<std::uint16_t> port_index_of;    // DPDK port id -> config port index
-  std::vector<pipeline::FlowRecord> ended;
-  packet::PacketView views[kMaxBurst];        // process_burst's scratch
-  pipeline::Verdict verdicts[kMaxBurst];
-  std::uint64_t received = 0;
-  std::atomic<bool> finished{false};
-  // Set by start(): what run() needs.
-  const Engine* engine = nullptr;
-  const std::atomic<bool>* stop = nullptr;
-};
 
 namespace {
 
@@ -458,70 +425,6 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
   }
 }
 
-// Reloads the classes when asked (SIGHUP) or, in a replay under test, every reload_interval:
-// compiled here on the main lcore, then published; workers adopt it between bursts.
-void Engine::service_control() noexcept {
-  print_stats_if_due();
-  if (classes_pub_ == nullptr) return;
-  const std::uint64_t now = rte_get_tsc_cycles();
-  if (opt_.reload_interval > 0 &&
-      now - last_reload_tsc_ > static_cast<std::uint64_t>(opt_.reload_interval * static_cast<double>(rte_get_tsc_hz()))) {
-    last_reload_tsc_ = now;
-    reload_requested_.store(true, std::memory_order_relaxed);
-  }
-  if (!reload_running_.load(std::memory_order_acquire) && pending_classes_ == nullptr &&
-      reload_requested_.exchange(false, std::memory_order_relaxed)) {
-    if (reloader_.joinable()) reloader_.join();
-    reload_running_.store(true, std::memory_order_relaxed);
-    reloader_ = std::thread([this] {
-      reload_result_ = config::load_classes(cfg_);
-      reload_ready_.store(true, std::memory_order_release);
-    });
-  }
-  if (reload_ready_.load(std::memory_order_acquire)) {
-    reload_ready_.store(false, std::memory_order_relaxed);
-    reload_running_.store(false, std::memory_order_release);
-    auto& db = reload_result_;
-    if (!db || db.value() == nullptr) {
-      ++reloads_.refused;
-      fmt::print(stderr, "tcp-routed: reload refused, keeping the current classes: {}\n",
-                 db ? std::string("classification is disabled") : db.error());
-    } else {
-      pending_classes_ = db.value();
-    }
-  }
-  if (pending_classes_ != nullptr && classes_pub_->publish(pending_classes_)) {
-    pending_classes_.reset();
-    ++reloads_.applied;
-  }
-}
-
-// One line per interval, from the ports' own counters, so that a benchmark measures the
-// forwarding rate in steady state rather than over start-up.
-void Engine::print_stats_if_due() noexcept {
-  if (opt_.stats_interval <= 0) return;
-  const std::uint64_t now = rte_get_tsc_cycles();
-  const auto interval = static_cast<std::uint64_t>(opt_.stats_interval * static_cast<double>(rte_get_tsc_hz()));
-  if (stats_last_tsc_ == 0) {
-    stats_last_tsc_ = stats_start_tsc_ = now;
-    return;
-  }
-  if (now - stats_last_tsc_ < interval) return;
-  std::uint64_t rx = 0, tx = 0;
-  for (const auto& p : ports_) {
-    rte_eth_stats st{};
-    if (rte_eth_stats_get(p->port_id, &st) == 0) rx += st.ipackets, tx += st.opackets;
-  }
-  const double dt = static_cast<double>(now - stats_last_tsc_) / static_cast<double>(rte_get_tsc_hz());
-  const double t = static_cast<double>(now - stats_start_tsc_) / static_cast<double>(rte_get_tsc_hz());
-  fmt::print("stats t={:.3f} rx_pps={:.0f} tx_pps={:.0f}\n", t, static_cast<double>(rx - stats_last_rx_) / dt,
-             static_cast<double>(tx - stats_last_tx_) / dt);
-  std::fflush(stdout);
-  stats_last_tsc_ = now;
-  stats_last_rx_ = rx;
-  stats_last_tx_ = tx;
-}
-
 Result<bool> Engine::run(const std::atomic<bool>& stop) {
   const std::uint64_t drain_tsc =
       (rte_get_tsc_hz() + 999'999) / 1'000'000 * cfg_.dataplane.tx_drain_us;
@@ -566,86 +469,6 @@ Result<bool> Engine::run(const std::atomic<bool>& stop) {
   if (stalled_)
     return Error{fmt::format("the capture ended early: {} of {} packets received", received(), opt_.replay_packets)};
   return true;
-}
-
-std::uint64_t Engine::received() const noexcept {
-  std::uint64_t n = io_received_;
-  bool any_shared = false;
-  for (const auto& p : ports_) any_shared = any_shared || !p->direct;
-  if (any_shared) return n;
-  for (const auto& w : workers_) n += w->received;
-  return n;
-}
-
-pipeline::PipelineCounters Engine::counters() const {
-  pipeline::PipelineCounters sum;
-  sum.egress.resize(ports_.size());
-  for (const auto& w : workers_) {
-    const auto& c = w->pipeline->counters();
-    sum.packets += c.packets;
-    sum.bytes += c.bytes;
-    sum.no_flow += c.no_flow;
-    sum.drops += c.drops;
-    for (std::size_t i = 0; i < c.egress.size() && i < sum.egress.size(); ++i) {
-      sum.egress[i].packets += c.egress[i].packets;
-      sum.egress[i].bytes += c.egress[i].bytes;
-    }
-    for (const auto& tx : w->tx) sum.drops.count[TCPR_DROP_TX_FULL] += tx.dropped;
-  }
-  return sum;
-}
-
-flow::FlowCounters Engine::flow_counters() const {
-  flow::FlowCounters sum;
-  for (const auto& w : workers_) {
-    const auto& c = w->pipeline->flows().counters();
-    sum.created += c.created;
-    sum.expired += c.expired;
-    sum.evicted += c.evicted;
-  }
-  return sum;
-}
-
-classify::ClassifyCounters Engine::classify_counters() const {
-  classify::ClassifyCounters sum;
-  for (const auto& w : workers_) {
-    const auto* c = w->pipeline->classifier();
-    if (c == nullptr) continue;
-    const auto& k = c->counters();
-    sum.bytes_scanned += k.bytes_scanned;
-    sum.gaps += k.gaps;
-    sum.head_pool_exhausted += k.head_pool_exhausted;
-    sum.streams_opened += k.streams_opened;
-    sum.scan_errors += k.scan_errors;
-    sum.reload_deferred += k.reload_deferred;
-  }
-  return sum;
-}
-
-std::vector<pipeline::FlowRecord> Engine::take_flows() {
-  std::vector<pipeline::FlowRecord> all;
-  for (auto& w : workers_) {
-    all.insert(all.end(), w->ended.begin(), w->ended.end());
-    w->ended.clear();
-  }
-  return all;
-}
-
-std::vector<PortStats> Engine::port_stats() const {
-  std::vector<PortStats> out;
-  for (const auto& p : ports_) {
-    PortStats s;
-    s.name = p->name;
-    rte_eth_stats st{};
-    if (rte_eth_stats_get(p->port_id, &st) == 0) {
-      s.rx = st.ipackets, s.tx = st.opackets, s.rx_missed = st.imissed;
-      s.rx_errors = st.ierrors, s.tx_errors = st.oerrors, s.rx_nombuf = st.rx_nombuf;
-    }
-    rte_eth_link link{};
-    if (rte_eth_link_get_nowait(p->port_id, &link) == 0) s.link_up = link.link_status == RTE_ETH_LINK_UP;
-    out.push_back(s);
-  }
-  return out;
 }
 
 void Engine::shutdown() noexcept {

@@ -1,0 +1,54 @@
+// engine_parts.hpp — the engine's per-port and per-worker state, shared by engine.cpp (start,
+// run, the loops) and engine_report.cpp (counters, statistics, reloads). Private to
+// src/dataplane.
+#pragma once
+
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "engine.hpp"
+#include "tcpr/pipeline/report.hpp"
+
+namespace tcpr::dataplane {
+
+inline constexpr unsigned kMaxBurst = 512;
+
+struct Engine::Port {
+  std::string name;
+  std::uint16_t port_id = 0;
+  bool direct = true;          // a queue pair per worker
+  std::uint16_t n_queues = 1;
+};
+
+struct alignas(64) Engine::Worker {
+  struct Rx {
+    std::uint16_t port_id, queue, port_index;
+  };
+  struct Tx {
+    std::uint16_t port_id = 0, queue = 0;
+    rte_eth_dev_tx_buffer* buffer = nullptr;  // direct ports
+    rte_ring* ring = nullptr;                 // shared ports: drained by the main lcore
+    std::uint64_t dropped = 0;                // filled by the TX buffer's error callback
+  };
+
+  unsigned index = 0;
+  std::unique_ptr<pipeline::Pipeline> pipeline;
+  std::vector<Rx> rx;
+  rte_ring* in_ring = nullptr;
+  std::vector<Tx> tx;                          // by config port index
+  std::vector<std::uint16_t> port_index_of;    // DPDK port id -> config port index
+  std::vector<pipeline::FlowRecord> ended;
+  packet::PacketView views[kMaxBurst];        // process_burst's scratch
+  pipeline::Verdict verdicts[kMaxBurst];
+  std::uint64_t received = 0;
+  std::atomic<bool> finished{false};
+  // Set by start(): what run() needs.
+  const Engine* engine = nullptr;
+  const std::atomic<bool>* stop = nullptr;
+};
+
+}  // namespace tcpr::dataplane
