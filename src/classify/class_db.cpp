@@ -14,7 +14,8 @@ namespace tcpr::classify {
 namespace {
 
 constexpr std::string_view kPlaceNames[] = {"c2s", "s2c", "sni", "host", "path", "method", "jsonrpc_method",
-                                            "content_type", "response_content_type", "h2_content_type", "h2_path"};
+                                            "content_type", "response_content_type", "h2_content_type", "h2_path",
+                                            "dns_name"};
 static_assert(std::size(kPlaceNames) == static_cast<std::size_t>(Place::kCount));
 
 struct LoadError {
@@ -248,6 +249,9 @@ Result<std::shared_ptr<const ClassDb>> ClassDb::parse(std::string_view text, con
             for (const auto& g : string_list(src, *x, owner + ": glob")) regexes.push_back(glob_to_regex(g));
           }
           if (forms != 1 || regexes.empty()) fail(src, r, fmt::format("{}: a rule has exactly one of regex, literal, glob", owner));
+          // A credential rule must report every occurrence: the first may be the agent's own key
+          // in its header and a later one the same kind of key leaking in the body.
+          if (info.credential) flags &= ~static_cast<unsigned>(HS_FLAG_SINGLEMATCH);
           for (auto& rx : regexes) {
             const auto rule_id = static_cast<unsigned>(db->rules_.size());
             by_place[static_cast<std::size_t>(info.place)].push_back({rx, flags, rule_id});

@@ -19,6 +19,7 @@ enum : std::uint8_t {
   kExtracted0 = 1u << 4,    // extractor finished (ok or not this protocol)
   kExtracted1 = 1u << 5,
   kEncrypted = 1u << 6,     // TLS or SSH: nothing readable follows the handshake
+  kUdp = 1u << 7,
 };
 constexpr std::uint8_t bit(std::uint8_t base, int dir) { return static_cast<std::uint8_t>(base << dir); }
 
@@ -213,6 +214,7 @@ void Classifier::apply_rule(const MatchContext& c, unsigned rule, unsigned long 
     return;
   }
   const auto tag_bit = static_cast<std::uint16_t>(1u << r.id);
+  if (s.tags & tag_bit) return;  // already tagged: later occurrences add nothing
   // Locate the token that ends at stream offset `to`: in the head buffer when it lies there
   // (contiguous from the stream start), else in this call's bytes.
   const std::uint8_t* buf = nullptr;
@@ -249,7 +251,7 @@ void Classifier::apply_rule(const MatchContext& c, unsigned rule, unsigned long 
   }
   FlowMeta& m = meta_[flow];
   for (auto& sec : m.secrets) {
-    if (sec.kind == r.kind && sec.hash == hash) break;
+    if (sec.kind == r.kind) break;  // one entry per kind: its first occurrence
     if (sec.kind == 0xff) {
       sec.kind = r.kind;
       sec.hash = hash;
@@ -303,7 +305,21 @@ void Classifier::extract(std::uint32_t flow, int dir, std::uint16_t server_port)
   const bool head_full = n >= cfg_.head_bytes;
   FlowMeta& m = meta_[flow];
   Extract r = Extract::kNo;
-  if (dir == 0 && h[0] == 0x16) {
+  if (dir == 0 && (server_port == 53 || server_port == 5353 || server_port == 5355)) {
+    // DNS: over TCP the message follows a 2-byte length (RFC 7766).
+    const bool udp = s.flags & kUdp;
+    const std::size_t msg_len = udp ? n : (n >= 2 ? (static_cast<std::size_t>(h[0]) << 8 | h[1]) : 0);
+    FixedString<256> qname;
+    if (!udp && (n < 2 || n - 2 < msg_len)) {
+      r = Extract::kNeedMore;  // the TCP message is still arriving
+    } else {
+      r = parse_dns_query(h + (udp ? 0 : 2), msg_len, qname);
+    }
+    if (r == Extract::kOk) {
+      m.host.assign(qname.view());
+      scan_field(flow, Place::kDnsName, server_port, qname.view());
+    }
+  } else if (dir == 0 && h[0] == 0x16) {
     TlsClientHello hello;
     r = parse_client_hello(h, n, hello);
     if (r == Extract::kOk) {
@@ -391,6 +407,7 @@ void Classifier::on_packet(std::uint32_t flow, bool from_client, std::uint16_t s
     }
     s.next_seq[dir] += len;
   }
+  if (p.l4_proto == packet::kProtoUdp) s.flags |= kUdp;
   if (s.payload_packets < 255) ++s.payload_packets;
 
   const std::uint32_t n = std::min<std::uint32_t>(len, cfg_.inspect_depth - s.scanned[dir]);

@@ -5,7 +5,7 @@
 // of globs) applied to one place:
 //   on = "c2s" | "s2c"            the first inspect_depth bytes of that direction (streaming)
 //   on = "sni" | "host" | "path" | "method" | "jsonrpc_method" | "content_type"
-//        | "response_content_type" | "h2_content_type" | "h2_path"
+//        | "response_content_type" | "h2_content_type" | "h2_path" | "dns_name"
 //                                 a field the extractors pulled out (block mode)
 // with optional `ports` (the rule counts only when the server port is listed), `flags` ("i"
 // caseless, "s" dot-all, "m" multi-line) and, for tags, `kind` (the kind of secret reported).
@@ -35,7 +35,7 @@ namespace tcpr::classify {
 
 enum class Place : std::uint8_t {
   kC2s = 0, kS2c, kSni, kHost, kPath, kMethod, kJsonRpcMethod, kContentType, kResponseContentType,
-  kH2ContentType, kH2Path, kCount
+  kH2ContentType, kH2Path, kDnsName, kCount
 };
 std::string_view place_name(Place p) noexcept;
 

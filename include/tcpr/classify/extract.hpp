@@ -17,6 +17,9 @@
 //   find_jsonrpc_method JSON-RPC 2.0 request or batch in a body (nlohmann-json's SAX parser,
 //                       stopping at the first "method" string of a top-level object or of the
 //                       first object of a batch); tolerates a truncated body after the method.
+//   parse_dns_query     a DNS query message (RFC 1035 4.1; over TCP after the 2-byte length):
+//                       the first question's name, lower-cased, dot-separated; no compression
+//                       pointers are allowed in a query's first name.
 //   parse_h2_request    HTTP/2 client stream: connection preface, frames until the first HEADERS
 //                       (+CONTINUATION) block, decoded with nghttp2's HPACK inflater (Huffman-coded
 //                       literals included): :method, :path, :authority, content-type.
@@ -89,5 +92,6 @@ Extract parse_http_response(const std::uint8_t* data, std::size_t len, HttpRespo
 // `body` starts at the first body byte; with `chunked`, chunk-size lines are skipped.
 Extract find_jsonrpc_method(const std::uint8_t* body, std::size_t len, bool chunked, JsonRpcCall& out) noexcept;
 Extract parse_h2_request(const std::uint8_t* data, std::size_t len, H2Request& out) noexcept;
+Extract parse_dns_query(const std::uint8_t* msg, std::size_t len, FixedString<256>& qname) noexcept;
 
 }  // namespace tcpr::classify
