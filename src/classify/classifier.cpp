@@ -295,6 +295,34 @@ void Classifier::scan_field(std::uint32_t flow, Place place, std::uint16_t serve
   hs_scan(hdb, value.data(), static_cast<unsigned>(value.size()), 0, scratch_, &Classifier::on_match, &ctx);
 }
 
+// Masks, in a field kept for the report, every token that a rule of the "secret" tag matches:
+// the report may show where a credential went, never the credential.
+void Classifier::redact_secrets(std::uint32_t flow, char* text, std::uint16_t len) noexcept {
+  const ClassDb& db = *gens_[state_[flow].gen];
+  const hs_database_t* hdb = db.db(Place::kC2s);
+  const int secret = db.tag_id("secret");
+  if (hdb == nullptr || secret < 0 || len == 0) return;
+  struct Ctx {
+    const ClassDb* db;
+    int secret;
+    char* text;
+    std::uint16_t len;
+  } ctx{&db, secret, text, len};
+  hs_stream_t* st = nullptr;
+  if (hs_open_stream(hdb, 0, &st) != HS_SUCCESS) return;
+  const auto mask = [](unsigned id, unsigned long long, unsigned long long to, unsigned, void* c) -> int {
+    auto* x = static_cast<Ctx*>(c);
+    if (id >= x->db->rule_count()) return 0;
+    const RuleInfo& r = x->db->rule(id);
+    if (!r.is_tag || r.id != x->secret || to > x->len) return 0;
+    for (auto i = static_cast<std::size_t>(to); i > 0 && token_char(static_cast<std::uint8_t>(x->text[i - 1])); --i)
+      x->text[i - 1] = '*';
+    return 0;
+  };
+  hs_scan_stream(st, text, len, 0, scratch_, mask, &ctx);
+  hs_close_stream(st, scratch_, mask, &ctx);
+}
+
 // Runs the extractor that fits the head of a direction, once it has enough bytes; fields it finds
 // are matched against the field databases and kept for the report.
 void Classifier::extract(std::uint32_t flow, int dir, std::uint16_t server_port) noexcept {
@@ -338,6 +366,7 @@ void Classifier::extract(std::uint32_t flow, int dir, std::uint16_t server_port)
       scan_field(flow, Place::kH2ContentType, server_port, req.content_type.view());
       scan_field(flow, Place::kHost, server_port, req.authority.view());
       scan_field(flow, Place::kPath, server_port, req.path.view());
+      redact_secrets(flow, m.path.data, m.path.len);
     }
   } else if (n >= 4 && std::memcmp(h, "SSH-", 4) == 0) {
     s.flags |= kEncrypted;  // the banners are all an inspector may read of SSH
@@ -368,6 +397,7 @@ void Classifier::extract(std::uint32_t flow, int dir, std::uint16_t server_port)
       scan_field(flow, Place::kPath, server_port, req.target.view());
       scan_field(flow, Place::kHost, server_port, req.host.view());
       scan_field(flow, Place::kContentType, server_port, req.content_type.view());
+      redact_secrets(flow, m.path.data, m.path.len);
     }
   } else {
     HttpResponse resp;

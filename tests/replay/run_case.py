@@ -516,6 +516,28 @@ def load_labels(capture):
     return labels
 
 
+# Report fields must never carry a secret in clear (issue 4: "reports and logs show a tag, the
+# kind of secret and a short hash"): the shapes of the credential kinds, written from their
+# issuers' documented formats, not from the classifier's rules.
+SECRET_PATTERNS = [re.compile(p) for p in (
+    r"(?:AKIA|ASIA)[0-9A-Z]{16}", r"gh[pousr]_[A-Za-z0-9]{36}", r"github_pat_[A-Za-z0-9_]{22,}",
+    r"glpat-[A-Za-z0-9_-]{20}", r"xox[baprs]-[0-9A-Za-z-]{10,}", r"sk-(?:proj-|ant-)[A-Za-z0-9_-]{20,}",
+    r"AIza[0-9A-Za-z_-]{35}", r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.")]
+
+TOKEN_CHARS = r"[A-Za-z0-9_\-+/=.]"
+
+
+def field_matches(got, want):
+    """A reported field equals the label's, where a run of '*' in the report (a masked secret)
+    stands for one or more token characters of the label's value."""
+    if not isinstance(got, str):
+        return False
+    if "*" not in got:
+        return got == want
+    parts = re.split(r"\*+", got)
+    return re.fullmatch((TOKEN_CHARS + "+").join(re.escape(x) for x in parts), want) is not None
+
+
 def _score(num, den):
     return num / den if den else None
 
@@ -562,8 +584,11 @@ def check_labels(run, labels, min_precision, min_recall):
         if got_tags != sorted(set(lab["tags"])):
             diffs.append(f"tags {sorted(set(lab['tags']))} -> {got_tags}")
         for k in LABEL_FIELDS:
-            if lab.get(k) is not None and f.get(k) != lab[k]:
+            if lab.get(k) is not None and not field_matches(f.get(k), lab[k]):
                 diffs.append(f"{k} {json.dumps(lab[k])} -> {json.dumps(f.get(k))}")
+        for pattern in SECRET_PATTERNS:
+            if pattern.search(json.dumps({k: f.get(k) for k in LABEL_FIELDS})):
+                diffs.append(f"a secret in clear in the report ({pattern.pattern[:24]}...)")
         if diffs:
             note = f" ({lab['note']})" if lab.get("note") else ""
             problems.append(f"{run.label}: flows.jsonl:{f['_line']} {lab['proto']} {lab['client']} "

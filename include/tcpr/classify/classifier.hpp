@@ -22,7 +22,8 @@
 // flow ends. Later packets cost a flag test. Nothing allocates per packet: stream state comes
 // from a per-thread pool set as Hyperscan's stream allocator, head buffers from a fixed pool.
 //
-// Secrets: reported as a tag, a kind and a short hash, never the bytes. A secret rule marked
+// Secrets: reported as a tag, a kind and a short hash, never the bytes; a secret inside a field
+// kept for the report (a URL query) is masked with '*' there. A secret rule marked
 // `credential` that matches inside an Authorization / x-api-key / x-goog-api-key header line is
 // the agent's own API key when the flow's class is llm.api, and is not tagged then.
 //
@@ -124,6 +125,7 @@ class Classifier {
   void scan_field(std::uint32_t flow, Place place, std::uint16_t server_port, std::string_view value) noexcept;
   void extract(std::uint32_t flow, int dir, std::uint16_t server_port) noexcept;
   void close_stream(std::uint32_t flow, int dir) noexcept;
+  void redact_secrets(std::uint32_t flow, char* text, std::uint16_t len) noexcept;
   void release_head(FlowClass& s) noexcept;
   static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void* ctx) noexcept;
   void apply_rule(const MatchContext& c, unsigned rule, unsigned long long to) noexcept;
