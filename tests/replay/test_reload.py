@@ -65,13 +65,30 @@ def main():
                 i += 1
                 time.sleep(0.05)
 
+        # Start flipping only once the replay has loaded the good file: its ports exist then, and
+        # net_pcap has created the output captures.
+        out = os.path.join(tmp, "broken")
+        proc = subprocess.Popen([routed, "replay", cap, "--report-dir", out, "--classes", classes, "-q",
+                                 "--reload-interval", "0.02"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while not os.path.exists(os.path.join(out, "out", "world.pcap")) and proc.poll() is None:
+            if time.time() > deadline:
+                proc.kill()
+                sys.exit("FAIL: the replay did not start its ports within 120 s")
+            time.sleep(0.01)
         t = threading.Thread(target=flip)
         t.start()
         try:
-            flows, summary, err = replay(routed, cap, os.path.join(tmp, "broken"), classes, "--reload-interval", "0.02")
+            _, err = proc.communicate(timeout=300)
         finally:
             stop.set()
             t.join()
+        if proc.returncode != 0:
+            sys.exit(f"FAIL: replay with a flipping classes file exited {proc.returncode}: {err}")
+        with open(os.path.join(out, "flows.jsonl")) as f:
+            flows = f.read()
+        with open(os.path.join(out, "summary.json")) as f:
+            summary = json.load(f)
         refused = summary["processing"]["class_reloads_refused"]
         print(f"broken file: {refused} reloads refused, {summary['processing']['class_reloads']} applied")
         if refused < 1:
