@@ -77,6 +77,7 @@ struct FlowClass {
   std::uint8_t verdict_packet = 0;     // payload packets seen when the class last changed
   std::uint8_t flags = 0;
   std::uint8_t gen = 0;                // database generation the flow is inspected with
+  std::uint16_t server_port = 0;
 };
 
 struct ClassifyCounters {
@@ -131,6 +132,7 @@ class Classifier {
   void apply_rule(const MatchContext& c, unsigned rule, unsigned long long to) noexcept;
 
   ClassifyConfig cfg_;
+  bool finishing_ = false;             // end_flow: extractors take what they have as final
   std::shared_ptr<const ClassDb> gens_[kGenerations];
   std::uint32_t live_[kGenerations] = {};   // flows inspected with each generation
   std::uint8_t cur_ = 0;
