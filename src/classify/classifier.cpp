@@ -387,41 +387,45 @@ void Classifier::extract(std::uint32_t flow, int dir, std::uint16_t server_port)
     s.flags |= kEncrypted;  // the banners are all an inspector may read of SSH
     r = Extract::kOk;
   } else if (dir == 0) {
-    HttpRequest req;
-    r = parse_http_request(h, n, req);
-    if (r == Extract::kOk) {
-      m.http_method.assign(req.method.view());
-      m.path.assign(req.target.view());
-      m.host.assign(req.host.view());
-      // JSON-RPC rides in JSON bodies (MCP and A2A require application/json): another body is
-      // not waited for.
-      const bool json_body = req.content_type.view().find("json") != std::string_view::npos;
-      if (json_body && req.body_offset < n) {
-        JsonRpcCall call;
-        // Most bodies are not JSON-RPC: a literal search for the member name spares them the JSON
-        // parser (which was 3/4 of the classify path's time, re-parsing bodies cut by segments).
-        const std::string_view body(reinterpret_cast<const char*>(h) + req.body_offset, n - req.body_offset);
-        // Without chunking the extractor cannot see where the body ends: once all of it is
-        // here, "need more" means there is no method. Until then, wait rather than search again.
-        const bool body_complete =
-            req.chunked ? body.size() >= 5 && body.substr(body.size() - 5) == "0\r\n\r\n"
-                        : req.content_length >= 0 && body.size() >= static_cast<std::uint64_t>(req.content_length);
-        if (!body_complete && !head_full) return;
-        const Extract jr = body.find("\"method\"") == std::string_view::npos
-                               ? Extract::kNo
-                               : find_jsonrpc_method(h + req.body_offset, n - req.body_offset, req.chunked, call);
-        if (jr == Extract::kOk) {
-          m.rpc_method.assign(call.method.view());
-          scan_field(flow, Place::kJsonRpcMethod, server_port, call.method.view());
+    if (s.body_offset == 0) {
+      HttpRequest req;
+      r = parse_http_request(h, n, req);
+      if (r == Extract::kOk) {
+        m.http_method.assign(req.method.view());
+        m.path.assign(req.target.view());
+        m.host.assign(req.host.view());
+        scan_field(flow, Place::kMethod, server_port, req.method.view());
+        scan_field(flow, Place::kPath, server_port, req.target.view());
+        scan_field(flow, Place::kHost, server_port, req.host.view());
+        scan_field(flow, Place::kContentType, server_port, req.content_type.view());
+        redact_secrets(flow, m.path.data, m.path.len);
+        // JSON-RPC rides in JSON bodies (MCP and A2A require application/json): keep where this
+        // body starts and wait for it, without parsing the head again; another body is done.
+        if (req.content_type.view().find("json") != std::string_view::npos &&
+            (req.chunked || req.content_length > 0) && req.body_offset < cfg_.head_bytes) {
+          s.body_offset = static_cast<std::uint16_t>(req.body_offset);
+          s.body_length = req.chunked ? -2 : static_cast<std::int32_t>(std::min<std::int64_t>(req.content_length, 1 << 30));
         }
-      } else if (json_body && (req.content_length > 0 || req.chunked) && !head_full) {
-        return;  // the body is in a later segment
       }
-      scan_field(flow, Place::kMethod, server_port, req.method.view());
-      scan_field(flow, Place::kPath, server_port, req.target.view());
-      scan_field(flow, Place::kHost, server_port, req.host.view());
-      scan_field(flow, Place::kContentType, server_port, req.content_type.view());
-      redact_secrets(flow, m.path.data, m.path.len);
+    }
+    if (s.body_offset != 0) {
+      const std::size_t off = s.body_offset;
+      const std::string_view body(reinterpret_cast<const char*>(h) + off, n > off ? n - off : 0);
+      // Without chunking the extractor cannot see where the body ends: once all of it is here,
+      // "need more" means there is no method. Until then, wait rather than search again.
+      const bool body_complete = s.body_length == -2
+                                     ? body.size() >= 5 && body.substr(body.size() - 5) == "0\r\n\r\n"
+                                     : body.size() >= static_cast<std::size_t>(s.body_length);
+      if (!body_complete && !head_full) return;
+      JsonRpcCall call;
+      // A literal search for the member name spares most bodies the JSON parser.
+      if (body.find("\"method\"") != std::string_view::npos &&
+          find_jsonrpc_method(h + off, body.size(), s.body_length == -2, call) == Extract::kOk) {
+        m.rpc_method.assign(call.method.view());
+        scan_field(flow, Place::kJsonRpcMethod, server_port, call.method.view());
+      }
+      s.body_offset = 0;
+      r = Extract::kOk;
     }
   } else if (gens_[s.gen]->db(Place::kResponseContentType) != nullptr) {
     // The response head is read only when some rule looks at it.

@@ -78,6 +78,8 @@ struct FlowClass {
   std::uint8_t flags = 0;
   std::uint8_t gen = 0;                // database generation the flow is inspected with
   std::uint16_t server_port = 0;
+  std::uint16_t body_offset = 0;       // a parsed request head awaiting its JSON body; 0: none
+  std::int32_t body_length = 0;        // its Content-Length; -1 unknown, -2 chunked
 };
 
 struct ClassifyCounters {
