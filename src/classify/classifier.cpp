@@ -338,6 +338,19 @@ void Classifier::redact_secrets(std::uint32_t flow, char* text, std::uint16_t le
   hs_close_stream(st, scratch_, mask, &ctx);
 }
 
+// The fields an HTTP/1.x or HTTP/2 request shares: kept for the report (its path with any
+// secret masked) and matched by the path and host rules.
+void Classifier::record_request(std::uint32_t flow, std::uint16_t server_port, std::string_view method,
+                                std::string_view path, std::string_view host) noexcept {
+  FlowMeta& m = meta_[flow];
+  m.http_method.assign(method);
+  m.path.assign(path);
+  m.host.assign(host);
+  scan_field(flow, Place::kPath, server_port, path);
+  scan_field(flow, Place::kHost, server_port, host);
+  redact_secrets(flow, m.path.data, m.path.len);
+}
+
 // Runs the extractor that fits the head of a direction, once it has enough bytes; fields it finds
 // are matched against the field databases and kept for the report.
 void Classifier::extract(std::uint32_t flow, int dir, std::uint16_t server_port) noexcept {
@@ -374,14 +387,9 @@ void Classifier::extract(std::uint32_t flow, int dir, std::uint16_t server_port)
     H2Request req;
     r = parse_h2_request(h, n, req);
     if (r == Extract::kOk) {
-      m.http_method.assign(req.method.view());
-      m.path.assign(req.path.view());
-      m.host.assign(req.authority.view());
       scan_field(flow, Place::kH2Path, server_port, req.path.view());
       scan_field(flow, Place::kH2ContentType, server_port, req.content_type.view());
-      scan_field(flow, Place::kHost, server_port, req.authority.view());
-      scan_field(flow, Place::kPath, server_port, req.path.view());
-      redact_secrets(flow, m.path.data, m.path.len);
+      record_request(flow, server_port, req.method.view(), req.path.view(), req.authority.view());
     }
   } else if (n >= 4 && std::memcmp(h, "SSH-", 4) == 0) {
     s.flags |= kEncrypted;  // the banners are all an inspector may read of SSH
@@ -391,14 +399,9 @@ void Classifier::extract(std::uint32_t flow, int dir, std::uint16_t server_port)
       HttpRequest req;
       r = parse_http_request(h, n, req);
       if (r == Extract::kOk) {
-        m.http_method.assign(req.method.view());
-        m.path.assign(req.target.view());
-        m.host.assign(req.host.view());
         scan_field(flow, Place::kMethod, server_port, req.method.view());
-        scan_field(flow, Place::kPath, server_port, req.target.view());
-        scan_field(flow, Place::kHost, server_port, req.host.view());
         scan_field(flow, Place::kContentType, server_port, req.content_type.view());
-        redact_secrets(flow, m.path.data, m.path.len);
+        record_request(flow, server_port, req.method.view(), req.target.view(), req.host.view());
         // JSON-RPC rides in JSON bodies (MCP and A2A require application/json): keep where this
         // body starts and wait for it, without parsing the head again; another body is done.
         if (req.content_type.view().find("json") != std::string_view::npos &&

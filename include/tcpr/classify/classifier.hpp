@@ -129,6 +129,8 @@ class Classifier {
   void extract(std::uint32_t flow, int dir, std::uint16_t server_port) noexcept;
   void close_stream(std::uint32_t flow, int dir) noexcept;
   void redact_secrets(std::uint32_t flow, char* text, std::uint16_t len) noexcept;
+  void record_request(std::uint32_t flow, std::uint16_t server_port, std::string_view method, std::string_view path,
+                      std::string_view host) noexcept;
   void release_head(FlowClass& s) noexcept;
   static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void* ctx) noexcept;
   void apply_rule(const MatchContext& c, unsigned rule, unsigned long long to) noexcept;
