@@ -266,6 +266,7 @@ Result<bool> Engine::start(const EngineOptions& opt) {
     auto r = setup_port(i, opt_.devices[i]);
     if (!r) return r;
   }
+  for (const auto& p : ports_) any_shared_ = any_shared_ || !p->direct;
   g_ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
   const int flag_bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, nullptr);
   g_ts_flag = flag_bit >= 0 ? (1ull << flag_bit) : 0;
@@ -290,7 +291,6 @@ Result<bool> Engine::start(const EngineOptions& opt) {
     w->pipeline = std::make_unique<pipeline::Pipeline>(pcfg, sink);
     w->port_index_of.assign(max_port_id + 1u, 0xffff);
     w->tx.resize(ports_.size());
-    bool any_shared = false;
     for (std::size_t pi = 0; pi < ports_.size(); ++pi) {
       const Port& p = *ports_[pi];
       w->port_index_of[p.port_id] = static_cast<std::uint16_t>(pi);
@@ -306,13 +306,12 @@ Result<bool> Engine::start(const EngineOptions& opt) {
         const bool rx_here = opt_.replay_packets == 0 || static_cast<int>(pi) == opt_.replay_ingress;
         if (rx_here) w->rx.push_back({p.port_id, static_cast<std::uint16_t>(wi), static_cast<std::uint16_t>(pi)});
       } else {
-        any_shared = true;
         const std::string name = fmt::format("tcpr_tx_{}_{}", wi, pi);
         tx.ring = rte_ring_create(name.c_str(), kRingSize, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
         if (tx.ring == nullptr) return Error{fmt::format("cannot create ring {}", name)};
       }
     }
-    if (any_shared) {
+    if (any_shared_) {
       const std::string name = fmt::format("tcpr_in_{}", wi);
       w->in_ring = rte_ring_create(name.c_str(), kRingSize, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
       if (w->in_ring == nullptr) return Error{fmt::format("cannot create ring {}", name)};
@@ -430,20 +429,17 @@ Result<bool> Engine::run(const std::atomic<bool>& stop) {
       (rte_get_tsc_hz() + 999'999) / 1'000'000 * cfg_.dataplane.tx_drain_us;
   std::vector<WorkerArgs> args(workers_.size());
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);
-  bool any_shared = false;
-  for (const auto& p : ports_) any_shared = any_shared || !p->direct;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
-    workers_[i]->engine = this;
     workers_[i]->stop = &stop;
     args[i] = {workers_[i].get(), cfg_.dataplane.burst_size, drain_tsc, opt_.lossless,
-               any_shared ? 0 : opt_.replay_packets, opt_.replay_packets != 0, &input_done_,
+               any_shared_ ? 0 : opt_.replay_packets, opt_.replay_packets != 0, &input_done_,
                classes_pub_.get()};
     if (lcore >= RTE_MAX_LCORE) return Error{"not enough worker lcores"};
     if (rte_eal_remote_launch(worker_main, &args[i], lcore) != 0)
       return Error{fmt::format("cannot launch worker {} on lcore {}", i, lcore)};
     lcore = rte_get_next_lcore(lcore, 1, 0);
   }
-  if (any_shared) {
+  if (any_shared_) {
     io_loop(stop);
   } else {
     const std::uint64_t t0 = rte_get_tsc_cycles();

@@ -101,6 +101,7 @@ class Engine {
   std::atomic<bool> input_done_{false};
   std::uint64_t io_received_ = 0;
   bool stalled_ = false;
+  bool any_shared_ = false;            // some port has fewer queue pairs than workers
   std::uint64_t stats_last_tsc_ = 0, stats_start_tsc_ = 0;
   std::uint64_t stats_last_rx_ = 0, stats_last_tx_ = 0;
   std::unique_ptr<SnapshotPublisher<classify::ClassDb>> classes_pub_;

@@ -46,9 +46,7 @@ struct alignas(64) Engine::Worker {
   pipeline::Verdict verdicts[kMaxBurst];
   std::uint64_t received = 0;
   std::atomic<bool> finished{false};
-  // Set by start(): what run() needs.
-  const Engine* engine = nullptr;
-  const std::atomic<bool>* stop = nullptr;
+  const std::atomic<bool>* stop = nullptr;  // set by run()
 };
 
 }  // namespace tcpr::dataplane

@@ -76,9 +76,7 @@ void Engine::print_stats_if_due() noexcept {
 
 std::uint64_t Engine::received() const noexcept {
   std::uint64_t n = io_received_;
-  bool any_shared = false;
-  for (const auto& p : ports_) any_shared = any_shared || !p->direct;
-  if (any_shared) return n;
+  if (any_shared_) return n;
   for (const auto& w : workers_) n += w->received;
   return n;
 }

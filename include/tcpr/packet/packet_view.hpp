@@ -45,7 +45,6 @@ struct IpAddr {
   friend bool operator==(const IpAddr& x, const IpAddr& y) noexcept {
     return std::memcmp(x.b, y.b, 16) == 0;
   }
-  friend int compare(const IpAddr& x, const IpAddr& y) noexcept { return std::memcmp(x.b, y.b, 16); }
 };
 
 enum class L3 : std::uint8_t { kNone = 0, kArp, kIpv4, kIpv6, kOther };
