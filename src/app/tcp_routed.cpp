@@ -1,6 +1,6 @@
 // tcp-routed — the dataplane daemon (live mode) and `tcp-routed replay`.
 //   tcp-routed --config FILE [-- EAL args]
-//   tcp-routed replay IN.pcap --report-dir DIR [--config FILE] [--workers N] [-- EAL args]
+//   tcp-routed replay IN.pcap --report-dir DIR [--config FILE] [--workers N] [--agents CIDR,...] [-- EAL args]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -48,6 +48,12 @@ int main(int argc, char** argv) {
                      "testing aid: re-read the classes file every SECONDS during the replay")
       ->check(CLI::Range(0.0001, 3600.0));
 
+  std::string agents;
+  double tick = 0;
+  replay->add_option("--agents", agents, "the agent side: CIDR[,CIDR...] (default: behavior.agents)");
+  replay->add_option("--tick", tick, "behaviour tick in capture seconds (default: behavior.tick, 0.1)")
+      ->check(CLI::Range(0.001, 60.0));
+
   try {
     app.parse(own_argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -64,7 +70,7 @@ int main(int argc, char** argv) {
     }
     if (!classes_path.empty()) cfg.value().classes_path = classes_path;
     if (no_classify) cfg.value().classify_enabled = false;
-    tcpr::dataplane::ReplayOptions opt{capture, report_dir, workers, eal_args, quiet, reload_interval};
+    tcpr::dataplane::ReplayOptions opt{capture, report_dir, workers, eal_args, quiet, reload_interval, agents, tick};
     return tcpr::dataplane::run_replay(cfg.value(), opt);
   }
   if (config_path.empty()) {

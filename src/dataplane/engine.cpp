@@ -12,6 +12,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
+#include <cstring>
 #include <ctime>
 
 #include "tcpr/config/config.hpp"
@@ -52,6 +53,13 @@ std::uint64_t wall_ns() {
   return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
+
+// A packet's time: the PMD's RX timestamp (net_pcap: the capture's), else `fallback`.
+inline std::uint64_t mbuf_ts(const rte_mbuf* m, std::uint64_t fallback) noexcept {
+  return g_ts_offset >= 0 && (m->ol_flags & g_ts_flag) != 0
+             ? *RTE_MBUF_DYNFIELD(m, g_ts_offset, const rte_mbuf_timestamp_t*) * 1000ull
+             : fallback;
+}
 
 // The worker a packet belongs to when a port has no RSS: the symmetric flow hash, so both
 // directions meet on one worker. Packets without a flow go to worker 0.
@@ -112,9 +120,7 @@ void process_burst(Worker& w, rte_mbuf** mbufs, std::uint16_t n, bool lossless) 
   const std::uint64_t burst_ns = g_clock.now_ns();
   for (std::uint16_t i = 0; i < n; ++i) {
     const rte_mbuf* m = mbufs[i];
-    const std::uint64_t ts = g_ts_offset >= 0 && (m->ol_flags & g_ts_flag) != 0
-                                 ? *RTE_MBUF_DYNFIELD(m, g_ts_offset, const rte_mbuf_timestamp_t*) * 1000ull
-                                 : burst_ns;
+    const std::uint64_t ts = mbuf_ts(m, burst_ns);
     views[i] = {rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len, m->pkt_len,
                 m->port < w.port_index_of.size() ? w.port_index_of[m->port] : std::uint16_t{0xffff}, ts};
   }
@@ -147,6 +153,7 @@ int worker_main(void* arg) {
       std::shared_ptr<const classify::ClassDb> db;
       if (a->classes->poll(w.index, db)) w.pipeline->set_classes(std::move(db));
     }
+    w.pipeline->poll();
     std::uint32_t got = 0;
     for (const auto& rx : w.rx) {
       const std::uint16_t n = rte_eth_rx_burst(rx.port_id, rx.queue, mbufs, static_cast<std::uint16_t>(a->burst));
@@ -161,6 +168,7 @@ int worker_main(void* arg) {
         w.received += n;
         got += n;
         process_burst(w, mbufs, static_cast<std::uint16_t>(n), a->lossless);
+        w.processed.store(w.processed.load(std::memory_order_relaxed) + n, std::memory_order_release);
       }
     }
     const std::uint64_t now = rte_get_tsc_cycles();
@@ -278,6 +286,16 @@ Result<bool> Engine::start(const EngineOptions& opt) {
   }
   pipeline::PipelineConfig pcfg{cfg_.flow, cfg_.expire_budget, route::StaticEgress(egress_of), cfg_.classify,
                                 opt_.classes};
+  if (opt_.behavior != nullptr && opt_.behavior->enabled) {
+    std::vector<bool> agent_port(cfg_.ports.size(), false);
+    for (const auto& name : opt_.behavior->agent_ports)
+      if (const int i = cfg_.port_index(name); i >= 0) agent_port[static_cast<std::size_t>(i)] = true;
+    behavior_ = std::make_unique<behavior::Behavior>(*opt_.behavior, opt_.workers, std::move(agent_port));
+    pcfg.behavior = behavior_.get();
+    // A replay on direct ports has one worker: it runs the capture-clock ticks itself. With
+    // shared ports the main lcore holds packets at each tick boundary instead (io_loop).
+    pcfg.inline_ticks = opt_.replay_packets != 0 && !any_shared_;
+  }
 
   if (opt_.classes != nullptr)
     classes_pub_ = std::make_unique<SnapshotPublisher<classify::ClassDb>>(opt_.classes, opt_.workers);
@@ -286,6 +304,7 @@ Result<bool> Engine::start(const EngineOptions& opt) {
   for (unsigned wi = 0; wi < opt_.workers; ++wi) {
     auto w = std::make_unique<Worker>();
     w->index = wi;
+    pcfg.worker = wi;
     pipeline::ReportSink sink{};
     if (opt_.collect_flows) sink = pipeline::ReportSink{w.get(), collect_flow};
     w->pipeline = std::make_unique<pipeline::Pipeline>(pcfg, sink);
@@ -333,6 +352,15 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
   for (auto& v : per_worker) v.reserve(kMaxBurst);
   std::uint64_t idle_since = rte_get_tsc_cycles();
   const std::uint64_t stall_tsc = rte_get_tsc_hz() * 3;
+  // Replay with behaviour: packets past a tick boundary wait until every packet before it has
+  // been processed and the tick has run, so zones never depend on worker timing.
+  const bool tick_barriers = behavior_ != nullptr && opt_.replay_packets != 0;
+  std::vector<std::uint64_t> dispatched(n_workers, 0);
+  const auto drained = [&] {
+    for (unsigned wi = 0; wi < n_workers; ++wi)
+      if (workers_[wi]->processed.load(std::memory_order_acquire) != dispatched[wi]) return false;
+    return true;
+  };
 
   const auto all_finished = [&] {
     for (const auto& w : workers_) {
@@ -359,10 +387,21 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
       }
       if (n_pending != 0) idle_since = rte_get_tsc_cycles();
     }
-    if (next_pending < n_pending) {
+    unsigned limit = n_pending;
+    if (tick_barriers && next_pending < n_pending) {
+      limit = next_pending;
+      while (limit < n_pending && !behavior_->tick_due(mbuf_ts(pending[limit], 0))) ++limit;
+      if (limit == next_pending) {
+        worked = true;
+        // Spread again on the next pass, up to the next boundary.
+        if (drained())
+          while (behavior_->tick_due(mbuf_ts(pending[limit], 0))) behavior_->tick_quiescent();
+      }
+    }
+    if (next_pending < limit) {
       worked = true;
       for (auto& v : per_worker) v.clear();
-      for (unsigned i = next_pending; i < n_pending; ++i)
+      for (unsigned i = next_pending; i < limit; ++i)
         per_worker[worker_for(pending[i], n_workers)].push_back(pending[i]);
       // Enqueue in order per worker; what does not fit stays pending, in order.
       unsigned kept = 0;
@@ -371,6 +410,7 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
         if (v.empty()) continue;
         const unsigned done = rte_ring_sp_enqueue_burst(workers_[wi]->in_ring, reinterpret_cast<void**>(v.data()),
                                                         static_cast<unsigned>(v.size()), nullptr);
+        dispatched[wi] += done;
         if (!opt_.lossless) {
           for (unsigned i = done; i < v.size(); ++i) {
             rte_pktmbuf_free(v[i]);
@@ -381,8 +421,11 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
         }
       }
       // Per-worker order is what matters (a flow lives on one worker), so regrouping is safe.
+      // Packets past a tick boundary follow, in order.
+      const unsigned rest = n_pending - limit;
+      if (rest != 0) std::memmove(pending + kept, pending + limit, rest * sizeof(rte_mbuf*));
       next_pending = 0;
-      n_pending = kept;
+      n_pending = kept + rest;
     }
     if (opt_.replay_packets != 0 && !input_done_.load(std::memory_order_relaxed) && n_pending == 0) {
       if (io_received_ >= opt_.replay_packets) {
@@ -439,6 +482,8 @@ Result<bool> Engine::run(const std::atomic<bool>& stop) {
       return Error{fmt::format("cannot launch worker {} on lcore {}", i, lcore)};
     lcore = rte_get_next_lcore(lcore, 1, 0);
   }
+  if (behavior_ != nullptr && opt_.replay_packets == 0)
+    control_ = std::thread([this, &stop] { control_thread_main(stop); });
   if (any_shared_) {
     io_loop(stop);
   } else {
@@ -462,6 +507,8 @@ Result<bool> Engine::run(const std::atomic<bool>& stop) {
     }
   }
   rte_eal_mp_wait_lcore();
+  control_stop_.store(true);
+  if (control_.joinable()) control_.join();
   if (stalled_)
     return Error{fmt::format("the capture ended early: {} of {} packets received", received(), opt_.replay_packets)};
   return true;
@@ -469,6 +516,8 @@ Result<bool> Engine::run(const std::atomic<bool>& stop) {
 
 void Engine::shutdown() noexcept {
   if (reloader_.joinable()) reloader_.join();
+  control_stop_.store(true);
+  if (control_.joinable()) control_.join();
   if (!eal_up_) return;
   for (auto& p : ports_) {
     rte_eth_dev_stop(p->port_id);

@@ -44,6 +44,7 @@ struct EngineOptions {
   double stats_interval = 0;           // live: print a rate line every this many seconds (0: never)
   std::shared_ptr<const classify::ClassDb> classes;  // null: no classification
   double reload_interval = 0;          // replay testing aid: reload the classes every this many s
+  const behavior::BehaviorConfig* behavior = nullptr;  // null or disabled: no agent statistics
 };
 
 struct ReloadCounters {
@@ -74,6 +75,9 @@ class Engine {
   std::vector<pipeline::FlowRecord> take_flows(); // replay: every ended flow
   classify::ClassifyCounters classify_counters() const;
   std::vector<PortStats> port_stats() const;
+  behavior::Behavior* behavior() noexcept { return behavior_.get(); }
+  // Replay: runs the tick that holds the capture's last packets (workers have finished).
+  void finish_behavior();
   std::uint64_t received() const noexcept;
 
   struct Worker;
@@ -84,6 +88,8 @@ class Engine {
   void io_loop(const std::atomic<bool>& stop);
   void print_stats_if_due() noexcept;
   void service_control() noexcept;     // the main lcore's periodic duties
+  void wait_workers_drained(const std::vector<std::uint64_t>& dispatched) noexcept;
+  void control_thread_main(const std::atomic<bool>& stop);
 
  public:
   // Asks for the classes to be re-read (SIGHUP); the main lcore does it off the fast path.
@@ -114,6 +120,9 @@ class Engine {
   Result<std::shared_ptr<const classify::ClassDb>> reload_result_{std::shared_ptr<const classify::ClassDb>{}};
   std::uint64_t last_reload_tsc_ = 0;
   ReloadCounters reloads_;
+  std::unique_ptr<behavior::Behavior> behavior_;
+  std::thread control_;                // live mode: behaviour ticks
+  std::atomic<bool> control_stop_{false};
 };
 
 }  // namespace tcpr::dataplane

@@ -45,6 +45,7 @@ struct alignas(64) Engine::Worker {
   packet::PacketView views[kMaxBurst];        // process_burst's scratch
   pipeline::Verdict verdicts[kMaxBurst];
   std::uint64_t received = 0;
+  std::atomic<std::uint64_t> processed{0};   // ring packets done (replay tick barriers)
   std::atomic<bool> finished{false};
   const std::atomic<bool>* stop = nullptr;  // set by run()
 };

@@ -4,6 +4,10 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include <chrono>
+#include <ctime>
+#include <thread>
+
 #include "engine_parts.hpp"
 #include "tcpr/config/config.hpp"
 
@@ -152,5 +156,26 @@ std::vector<PortStats> Engine::port_stats() const {
   return out;
 }
 
+
+}  // namespace tcpr::dataplane
+
+namespace tcpr::dataplane {
+
+// Live mode: one behaviour tick every tick_seconds of real time, off the lcores.
+void Engine::control_thread_main(const std::atomic<bool>& stop) {
+  const auto period = std::chrono::duration<double>(behavior_->config().tick_seconds);
+  auto next = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+  while (!stop.load(std::memory_order_relaxed) && !control_stop_.load(std::memory_order_relaxed)) {
+    std::this_thread::sleep_until(next);
+    next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    behavior_->tick_live(static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec));
+  }
+}
+
+void Engine::finish_behavior() {
+  if (behavior_ != nullptr && behavior_->next_tick_end() != 0) behavior_->tick_quiescent();
+}
 
 }  // namespace tcpr::dataplane

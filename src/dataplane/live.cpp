@@ -41,6 +41,7 @@ int run_live(const config::Config& cfg, const LiveOptions& opt) {
   eo.eal_args.insert(eo.eal_args.end(), cfg.dataplane.eal_args.begin(), cfg.dataplane.eal_args.end());
   eo.eal_args.insert(eo.eal_args.end(), opt.eal_args.begin(), opt.eal_args.end());
   eo.stats_interval = opt.stats_interval;
+  eo.behavior = &cfg.behavior;
   for (const auto& p : cfg.ports) {
     if (p.device.empty()) return fail(fmt::format("{}: port '{}' has no device", cfg.source, p.name));
     // Virtual devices are probed after EAL start-up (Engine::start), so that a bad one is

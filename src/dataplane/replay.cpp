@@ -91,10 +91,19 @@ int run_replay(const config::Config& cfg, const ReplayOptions& opt) {
 
   auto classes = config::load_classes(cfg);
   if (!classes) return fail(classes.error());
+  behavior::BehaviorConfig bcfg = cfg.behavior;
+  if (!opt.agents.empty()) {
+    bcfg.agents = behavior::PrefixSet{};
+    if (auto r = behavior::parse_prefix_list(opt.agents, bcfg.agents); !r)
+      return fail(fmt::format("--agents: {}", r.error()));
+    bcfg.enabled = true;
+  }
+  if (opt.tick_seconds > 0) bcfg.tick_seconds = opt.tick_seconds;
 
   EngineOptions eo;
   eo.classes = classes.value();
   eo.reload_interval = opt.reload_interval;
+  eo.behavior = &bcfg;
   eo.workers = workers;
   eo.lossless = true;
   eo.collect_flows = true;
@@ -119,6 +128,7 @@ int run_replay(const config::Config& cfg, const ReplayOptions& opt) {
   if (auto r = engine.start(eo); !r) return fail(r.error());
   static const std::atomic<bool> never_stop{false};
   if (auto r = engine.run(never_stop); !r) return fail(r.error());
+  engine.finish_behavior();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   pipeline::ReplayTotals totals;
@@ -138,6 +148,19 @@ int run_replay(const config::Config& cfg, const ReplayOptions& opt) {
     totals.classes_revision = eo.classes->revision;
     totals.stream_state_bytes = eo.classes->stream_size(classify::Place::kC2s) + eo.classes->stream_size(classify::Place::kS2c);
   }
+  std::vector<behavior::AgentReport> agents;
+  std::vector<behavior::ZoneEvent> events;
+  if (const behavior::Behavior* b = engine.behavior(); b != nullptr) {
+    agents = b->report();
+    events = b->events();
+    totals.has_behavior = true;
+    totals.behavior.tick_seconds = bcfg.tick_seconds;
+    totals.behavior.counters = b->counters();
+    totals.behavior.agents = agents.size();
+    for (const auto& a : agents) ++totals.behavior.zones[a.zone];
+    totals.behavior.events = events.size();
+    totals.behavior.tick_ms = b->tick_ms();
+  }
   std::vector<pipeline::FlowRecord> flows = engine.take_flows();
   totals.flows = flows.size();
   engine.shutdown();  // closes the TX captures
@@ -145,6 +168,8 @@ int run_replay(const config::Config& cfg, const ReplayOptions& opt) {
   if (auto r = pipeline::write_flows((dir / "flows.jsonl").string(), flows, totals.port_names); !r)
     return fail(r.error());
   if (auto r = pipeline::write_summary((dir / "summary.json").string(), totals, flows); !r) return fail(r.error());
+  if (auto r = pipeline::write_agents((dir / "agents.jsonl").string(), agents); !r) return fail(r.error());
+  if (auto r = pipeline::write_events((dir / "events.jsonl").string(), std::move(events)); !r) return fail(r.error());
   if (!opt.quiet) print_summary(totals, flows, opt.report_dir);
   return 0;
 }

@@ -3,6 +3,8 @@
 #include "tcpr/packet/flow_key.hpp"
 #include "tcpr/packet/parser.hpp"
 
+#include <bit>
+
 namespace tcpr::pipeline {
 
 Pipeline::Pipeline(const PipelineConfig& cfg, ReportSink sink)
@@ -11,6 +13,57 @@ Pipeline::Pipeline(const PipelineConfig& cfg, ReportSink sink)
   counters_.egress.resize(egress_.ports());
   if (cfg.classes != nullptr)
     classifier_ = std::make_unique<classify::Classifier>(cfg.classify, flows_.capacity(), cfg.classes);
+  if (cfg.behavior != nullptr) {
+    behavior_ = cfg.behavior;
+    tracker_ = &behavior_->tracker(cfg.worker);
+    inline_ticks_ = cfg.inline_ticks;
+  }
+}
+
+// Names resolved once per class database: flows carry class ids and tag bits of their own
+// database generation.
+const Pipeline::DbView& Pipeline::view_of(const classify::ClassDb& db) {
+  for (const auto& v : views_)
+    if (v.db == &db) return v;
+  DbView& v = views_[next_view_];
+  next_view_ = (next_view_ + 1) % (sizeof views_ / sizeof views_[0]);
+  v.db = &db;
+  v.group.assign(db.classes().size(), behavior::kGroupOther);
+  v.quarantine_ok.assign(db.classes().size(), false);
+  const auto& bc = behavior_->config();
+  for (std::size_t c = 0; c < db.classes().size(); ++c) {
+    const std::string& name = db.classes()[c].name;
+    if (name == "llm.api") v.group[c] = behavior::kGroupLlm;
+    else if (name == "mcp" || name == "a2a") v.group[c] = behavior::kGroupTool;
+    else if (name == "dns") v.group[c] = behavior::kGroupDns;
+    for (const auto& q : bc.quarantine_classes)
+      if (q == name) v.quarantine_ok[c] = true;
+  }
+  v.hard_tags = 0;
+  for (std::size_t t = 0; t < db.tags().size() && t < 16; ++t)
+    for (const auto& h : bc.hard_tags)
+      if (h == db.tags()[t]) v.hard_tags = static_cast<std::uint16_t>(v.hard_tags | (1u << t));
+  return v;
+}
+
+// The zone gate. `flow` is the flow index, or flow::kNil.
+DropReason Pipeline::gate(const packet::ParsedPacket& p, const packet::PacketView& pkt, std::uint32_t flow,
+                          const behavior::AgentTracker::PacketInfo& info) noexcept {
+  const auto agents = tracker_->account(p, info);
+  if (agents.zone < TCPR_ZONE_QUARANTINED) return TCPR_DROP_NONE;
+  if (agents.zone == TCPR_ZONE_ISOLATED) return TCPR_DROP_ZONE_ISOLATED;
+  // QUARANTINED: the peer of the quarantined agent must be a remediation address, or the flow's
+  // class one the configuration allows.
+  const bool sender_held = agents.sender_zone >= TCPR_ZONE_QUARANTINED;
+  const packet::IpAddr& peer = sender_held ? p.dst : p.src;
+  if (behavior_->config().remediation.contains(peer)) return TCPR_DROP_NONE;
+  if (flow != flow::kNil && classifier_ != nullptr) {
+    const auto& v = view_of(classifier_->db_of(flow));
+    const std::uint8_t c = classifier_->state(flow).class_id;
+    if (c < v.quarantine_ok.size() && v.quarantine_ok[c]) return TCPR_DROP_NONE;
+  }
+  (void)pkt;
+  return TCPR_DROP_ZONE_QUARANTINED;
 }
 
 void Pipeline::set_classes(std::shared_ptr<const classify::ClassDb> db) {
@@ -40,6 +93,8 @@ Verdict Pipeline::finish_one(const packet::PacketView& pkt, Staged& s) noexcept 
   if (s.drop != TCPR_DROP_NONE) return {route::kNoEgress, s.drop};
   const packet::ParsedPacket& p = s.p;
   const std::uint16_t egress = egress_.egress_for(pkt.port);
+  behavior::AgentTracker::PacketInfo info;
+  std::uint32_t flow_idx = flow::kNil;
   if (s.has_flow) {
     bool created = false;
     flow::FlowEntry& f = flows_.update(s.key, s.hash, s.sender, p, pkt.wire_len, pkt.ts_ns, created);
@@ -49,12 +104,31 @@ Verdict Pipeline::finish_one(const packet::PacketView& pkt, Staged& s) noexcept 
       f.egress = egress == route::kNoEgress ? flow::kEgressDrop : egress;
       if (classifier_ != nullptr) classifier_->start_flow(idx);
     }
+    flow_idx = idx;
+    info.new_flow = created;
+    info.client_sent = s.sender == f.client;
     if (classifier_ != nullptr && p.payload_len != 0) {
       const std::uint16_t server_port = f.server() == packet::Side::kA ? s.key.port_a : s.key.port_b;
-      classifier_->on_packet(idx, s.sender == f.client, server_port, p, pkt.data, pkt.len);
+      const classify::FlowClass& st = classifier_->state(idx);
+      const std::uint8_t old_class = st.class_id;
+      const std::uint16_t old_tags = st.tags;
+      classifier_->on_packet(idx, info.client_sent, server_port, p, pkt.data, pkt.len);
+      if (behavior_ != nullptr && (st.class_id != old_class || st.tags != old_tags)) {
+        const DbView& v = view_of(classifier_->db_of(idx));
+        if (old_class == classify::kUnknownClass && st.class_id < v.group.size()) info.class_group = v.group[st.class_id];
+        info.hard_hits = static_cast<std::uint32_t>(std::popcount(static_cast<unsigned>(st.tags & ~old_tags & v.hard_tags)));
+      }
     }
   } else {
     ++counters_.no_flow;
+  }
+  if (tracker_ != nullptr) {
+    info.ts_ns = pkt.ts_ns;
+    info.frame = pkt.data;
+    info.wire_len = pkt.wire_len;
+    info.ingress = pkt.port;
+    info.egress = egress;
+    if (const DropReason d = gate(p, pkt, flow_idx, info); d != TCPR_DROP_NONE) return {route::kNoEgress, d};
   }
   if (egress == route::kNoEgress) return {route::kNoEgress, TCPR_DROP_NO_EGRESS};
   return {egress, TCPR_DROP_NONE};
@@ -80,6 +154,28 @@ void Pipeline::process_stage(const packet::PacketView* pkts, std::uint16_t n, Ve
 
 void Pipeline::process(const packet::PacketView* pkts, std::uint16_t n, Verdict* out) noexcept {
   if (pending_classes_ != nullptr && classifier_->set_db(pending_classes_)) pending_classes_.reset();
+  if (tracker_ == nullptr) {
+    process_run(pkts, n, out);
+    return;
+  }
+  tracker_->poll();
+  if (!inline_ticks_) {
+    process_run(pkts, n, out);
+    return;
+  }
+  // Capture-clock ticks: a packet past the tick boundary waits until the tick has run.
+  std::uint16_t done = 0;
+  while (done < n) {
+    std::uint16_t end = done;
+    while (end < n && !behavior_->tick_due(pkts[end].ts_ns)) ++end;
+    if (end > done) process_run(pkts + done, static_cast<std::uint16_t>(end - done), out + done);
+    if (end == n) break;
+    while (behavior_->tick_due(pkts[end].ts_ns)) behavior_->tick_quiescent();
+    done = end;
+  }
+}
+
+void Pipeline::process_run(const packet::PacketView* pkts, std::uint16_t n, Verdict* out) noexcept {
   for (std::uint16_t i = 0; i < n; i += kStage)
     process_stage(pkts + i, static_cast<std::uint16_t>(n - i < kStage ? n - i : kStage), out + i);
   std::uint64_t now = 0;

@@ -48,6 +48,9 @@ Result<bool> write_file(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+void add_behavior_summary(ordered_json& j, const BehaviorSummary& b);   // report_behavior.cpp
+ordered_json tick_ms_json(std::vector<double> ms);
+
 FlowRecord make_record(const FlowReport& r) {
   FlowRecord rec;
   rec.flow = *r.flow;
@@ -174,11 +177,13 @@ Result<bool> write_summary(const std::string& path, const ReplayTotals& t, const
                      {"expired", t.flow_counters.expired},
                      {"evicted", t.flow_counters.evicted}};
   const double pps = t.wall_seconds > 0 ? static_cast<double>(t.counters.packets) / t.wall_seconds : 0;
+  if (t.has_behavior) add_behavior_summary(j, t.behavior);
   j["processing"] = {{"workers", t.workers},
                      {"wall_seconds", t.wall_seconds},
                      {"packets_per_second", pps},
                      {"class_reloads", t.reloads_applied},
                      {"class_reloads_refused", t.reloads_refused}};
+  if (t.has_behavior) j["processing"]["behavior_tick_ms"] = tick_ms_json(t.behavior.tick_ms);
   return write_file(path, j.dump(2) + "\n");
 }
 

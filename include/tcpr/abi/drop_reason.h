@@ -32,7 +32,9 @@
 	X(UDP_BAD_LENGTH, "udp_bad_length")                                    \
 	X(ICMP_TRUNCATED, "icmp_truncated")                                    \
 	X(NO_EGRESS, "no_egress")                                              \
-	X(TX_FULL, "tx_full")
+	X(TX_FULL, "tx_full")                                                  \
+	X(ZONE_ISOLATED, "zone_isolated")                                      \
+	X(ZONE_QUARANTINED, "zone_quarantined")
 
 enum tcpr_drop_reason {
 #define TCPR_X_ENUM(name, str) TCPR_DROP_##name,

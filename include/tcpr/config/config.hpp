@@ -8,7 +8,8 @@
 // Keys: [dataplane] workers, burst_size, mbufs, mbuf_cache, rx_descriptors, tx_descriptors,
 // tx_drain_us, eal_args; [flow] capacity, expire_budget, [flow.timeouts] tcp_opening,
 // tcp_established, tcp_closing, tcp_closed, udp, other (seconds); [classify] enabled, classes,
-// inspect_depth, head_bytes, head_slots; [[port]] name, device, egress; [replay] ingress.
+// inspect_depth, head_bytes, head_slots; [[port]] name, device, egress; [replay] ingress;
+// [behavior] (src/config/config_behavior.cpp).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tcpr/behavior/behavior.hpp"
 #include "tcpr/classify/classifier.hpp"
 #include "tcpr/flow/flow_table.hpp"
 #include "tcpr/util/result.hpp"
@@ -47,6 +49,7 @@ struct Config {
   std::string classes_path;             // empty: the built-in config/classes.toml
   classify::ClassifyConfig classify;
   std::vector<PortConfig> ports;
+  behavior::BehaviorConfig behavior;   // [behavior]; on when agents or agent ports are set
   std::string replay_ingress;           // port the capture is received on; default: the first
   std::string source;                   // file name the config came from, for messages
 

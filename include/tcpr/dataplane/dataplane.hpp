@@ -6,7 +6,8 @@
 //
 // run_replay(): builds its own net_pcap devices — RX from the capture on `replay.ingress`, TX of
 // every configured port into DIR/out/<port>.pcap — runs without hugepages to the end of the
-// capture on the capture's clock, and writes DIR/flows.jsonl and DIR/summary.json.
+// capture on the capture's clock, and writes DIR/flows.jsonl, DIR/summary.json and, with agents
+// configured (behavior.agents or --agents), DIR/agents.jsonl and DIR/events.jsonl.
 //
 // Both return the process exit code; errors are one line on stderr.
 #pragma once
@@ -26,6 +27,8 @@ struct ReplayOptions {
   std::vector<std::string> eal_args;      // appended to the EAL arguments replay builds
   bool quiet = false;                     // no summary on stdout
   double reload_interval = 0;             // testing aid: reload the classes every this many s
+  std::string agents;                     // "CIDR[,CIDR…]": the agent side (overrides behavior.agents)
+  double tick_seconds = 0;                // 0: behavior.tick
 };
 
 int run_replay(const config::Config& cfg, const ReplayOptions& opt);

@@ -1,9 +1,15 @@
 // pipeline.hpp — the per-worker packet path, DPDK-free: one burst of PacketViews in, one Verdict
 // per packet out.
 //
-//   parse ─▶ flow table ─▶ classify ─▶ route (static egress) ─▶ verdict
+//   parse ─▶ flow table ─▶ classify ─▶ agent stats ─▶ zone gate ─▶ route (static egress) ─▶ verdict
 //
-// Later stages slot in between classify and route (agent statistics, zone gate). Classification
+// Agent statistics and the zone gate run when the config carries a Behavior (agents
+// configured): the worker's AgentTracker counts the packet for its agents and says which zone
+// they are in; ISOLATED agents' packets are dropped both ways (ZONE_ISOLATED); QUARANTINED
+// agents' packets pass only to and from remediation prefixes or in allowed classes
+// (ZONE_QUARANTINED otherwise). With `inline_ticks` (a replay with one worker) the pipeline
+// runs the behaviour tick itself when a packet's capture time crosses a tick boundary, before
+// that packet, so the packet is judged by the zones of the tick that just ended. Classification
 // runs when the config carries a ClassDb; a flow's verdict reaches the ReportSink when the flow
 // ends (expired, evicted, or drained at the end of a replay). A packet
 // ends as "emit on egress port E" or "drop with reason R"; drops are counted per reason in
@@ -16,6 +22,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tcpr/behavior/behavior.hpp"
 #include "tcpr/classify/classifier.hpp"
 #include "tcpr/flow/flow_table.hpp"
 #include "tcpr/packet/drop.hpp"
@@ -48,6 +55,9 @@ struct PipelineConfig {
   route::StaticEgress egress;
   classify::ClassifyConfig classify;
   std::shared_ptr<const classify::ClassDb> classes;  // null: no classification
+  behavior::Behavior* behavior = nullptr;             // null: no agent statistics, no zone gate
+  unsigned worker = 0;                                // this pipeline's tracker in `behavior`
+  bool inline_ticks = false;                          // run behaviour ticks on the capture clock here
 };
 
 // What an ended flow leaves: valid only during the sink call.
@@ -72,6 +82,12 @@ class Pipeline {
 
   // Ages idle flows on a worker that has no packets to process (live mode's drain timer).
   void age(std::uint64_t now_ns) noexcept { flows_.expire(now_ns, expire_budget_); }
+
+  // Between bursts (also when idle): the behaviour tracker adopts new zones and takes table
+  // swaps the control thread asked for.
+  void poll() noexcept {
+    if (tracker_ != nullptr) tracker_->poll();
+  }
 
   // Counts a drop decided outside the pipeline (e.g. a full TX queue).
   void count_drop(DropReason r) noexcept { counters_.drops.add(r); }
@@ -101,6 +117,17 @@ class Pipeline {
   Verdict finish_one(const packet::PacketView& pkt, Staged& s) noexcept;
   Staged staged_[kStage];
   static void on_flow_end(void* ctx, const flow::FlowEntry& f, flow::EndReason why);
+  void process_run(const packet::PacketView* pkts, std::uint16_t n, Verdict* out) noexcept;
+  DropReason gate(const packet::ParsedPacket& p, const packet::PacketView& pkt, std::uint32_t flow,
+                  const behavior::AgentTracker::PacketInfo& info) noexcept;
+  // Per class database: class id → ClassGroup, allowed-in-quarantine, and the hard-tag mask.
+  struct DbView {
+    const classify::ClassDb* db = nullptr;
+    std::vector<std::int8_t> group;
+    std::vector<bool> quarantine_ok;
+    std::uint16_t hard_tags = 0;
+  };
+  const DbView& view_of(const classify::ClassDb& db);
 
   ReportSink sink_;
   flow::FlowTable flows_;
@@ -108,6 +135,11 @@ class Pipeline {
   std::shared_ptr<const classify::ClassDb> pending_classes_;
   route::StaticEgress egress_;
   std::uint32_t expire_budget_;
+  behavior::Behavior* behavior_ = nullptr;
+  behavior::AgentTracker* tracker_ = nullptr;
+  bool inline_ticks_ = false;
+  DbView views_[classify::Classifier::kGenerations + 1];
+  unsigned next_view_ = 0;
   PipelineCounters counters_;
 };
 

@@ -16,6 +16,16 @@
 
 namespace tcpr::pipeline {
 
+// What summary.json says of behaviour (agents configured).
+struct BehaviorSummary {
+  double tick_seconds = 0;
+  behavior::BehaviorCounters counters;
+  std::size_t agents = 0;
+  std::uint64_t zones[TCPR_ZONE__COUNT] = {};
+  std::size_t events = 0;
+  std::vector<double> tick_ms;        // wall time of each tick (processing: varies run to run)
+};
+
 struct ReplayTotals {
   PipelineCounters counters;          // summed over workers
   flow::FlowCounters flow_counters;   // summed over workers
@@ -30,6 +40,8 @@ struct ReplayTotals {
   std::string classes_revision;
   std::size_t stream_state_bytes = 0;   // Hyperscan stream state of a flow, both directions
   std::uint64_t reloads_applied = 0, reloads_refused = 0;
+  bool has_behavior = false;
+  BehaviorSummary behavior;
 };
 
 // A flow as the report shows it: the table entry plus the classifier's verdict, with names
@@ -52,6 +64,10 @@ Result<bool> write_flows(const std::string& path, std::vector<FlowRecord>& flows
 // Totals per class and tag come from the records.
 Result<bool> write_summary(const std::string& path, const ReplayTotals& totals,
                            const std::vector<FlowRecord>& flows);
+
+// DIR/agents.jsonl (sorted by agent) and DIR/events.jsonl (by time).
+Result<bool> write_agents(const std::string& path, const std::vector<behavior::AgentReport>& agents);
+Result<bool> write_events(const std::string& path, std::vector<behavior::ZoneEvent> events);
 
 // One flows.jsonl line (without the newline), for tests and for tcp-routectl later.
 std::string flow_json_line(const FlowRecord& r, const std::vector<std::string>& port_names);

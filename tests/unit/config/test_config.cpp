@@ -94,3 +94,69 @@ TEST_CASE("a missing file is a clear error", "[config]") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error() == "/nonexistent/tcp-route.toml: cannot open configuration file");
 }
+
+TEST_CASE("[behavior] takes agents, cohorts, scoring, trust and zone settings", "[config]") {
+  auto r = parse_config(R"(
+[[port]]
+name = "a"
+[behavior]
+agents = ["10.1.0.0/16", "2001:db8::/32"]
+agent_ports = ["a"]
+key = "vlan_ip"
+tick = 0.25
+[behavior.cohorts]
+prefix_v4 = 20
+parent_prefix_v4 = 12
+[[behavior.group]]
+name = "coders"
+prefixes = ["10.1.4.0/24"]
+[behavior.score]
+distance_scale = 6
+[behavior.trust]
+gain = 0.02
+[behavior.zones]
+remediation = ["10.9.0.0/24"]
+quarantine_classes = ["dns", "http"]
+)", "b.toml");
+  REQUIRE(r);
+  const auto& b = r.value().behavior;
+  CHECK(b.enabled);
+  CHECK(b.agents.prefixes().size() == 2);
+  CHECK(b.agent_ports == std::vector<std::string>{"a"});
+  CHECK(b.key_mode == tcpr::behavior::KeyMode::kVlanIp);
+  CHECK(b.tick_seconds == 0.25);
+  CHECK(b.cohort_prefix_v4 == 20);
+  CHECK(b.parent_prefix_v4 == 12);
+  REQUIRE(b.cohorts.size() == 1);
+  CHECK(b.cohorts[0].name == "coders");
+  CHECK(b.scorer.distance_scale == 6.0f);
+  CHECK(b.trust_gain == 0.02f);
+  CHECK(b.remediation.prefixes().size() == 1);
+  CHECK(b.quarantine_classes == std::vector<std::string>{"dns", "http"});
+  // Untouched keys keep the documented defaults.
+  CHECK(b.quarantine_above == 0.95f);
+  CHECK(b.monitor_above == 0.80f);
+  CHECK(b.max_agents == (1u << 20));
+}
+
+TEST_CASE("behaviour is off without agents", "[config]") {
+  auto r = parse_config("[behavior]\ntick = 0.2\n", "b.toml");
+  REQUIRE(r);
+  CHECK_FALSE(r.value().behavior.enabled);
+}
+
+TEST_CASE("[behavior] mistakes name file, line, column and key", "[config]") {
+  CHECK(error_of("[behavior]\nagents = [\"10.1.0.1/16\"]\n") ==
+        "test.toml:2:10: 'behavior.agents': '10.1.0.1/16': host bits are set");
+  CHECK(error_of("[behavior]\nagents = [\"10.1.0.0/33\"]\n") ==
+        "test.toml:2:10: 'behavior.agents': '10.1.0.0/33': bad prefix length");
+  CHECK(error_of("[behavior]\nkey = \"name\"\n") ==
+        "test.toml:2:7: 'behavior.key' must be \"ip\", \"mac\" or \"vlan_ip\"");
+  CHECK(error_of("[behavior]\ntick = 0\n") == "test.toml:2:8: 'behavior.tick' = 0 is out of range [0.001, 60]");
+  CHECK(error_of("[behavior]\nagent_ports = [\"nope\"]\n") ==
+        "test.toml:2:15: 'behavior.agent_ports': no port named 'nope'");
+  CHECK(error_of("[behavior.zones]\nmonitor_above = 0.97\n") ==
+        "test.toml:1:1: 'behavior.zones': need restore_below < monitor_above < quarantine_above");
+  CHECK(error_of("[behavior.score]\nshrink = 0.1\n") == "test.toml:2:10: unknown key 'behavior.score.shrink'");
+  CHECK(error_of("[behavior.trust]\ngain = \"fast\"\n") == "test.toml:2:8: 'behavior.trust.gain' must be a number");
+}

@@ -1,0 +1,119 @@
+// features.hpp — what is counted per agent per tick, and the feature vector made from it.
+//
+// TickStats is one agent's partial statistics for one tick on one worker. Every field merges
+// associatively and commutatively (sums; HyperLogLog registers by max; the new-connection sample
+// keeps the earliest kConnSamples by (time, destination)), so the control thread can merge
+// workers → appliance → cohorts in any order and get the same result.
+//
+// The feature vector (kFeatures, README "Behaviour features") is derived from the merged
+// TickStats of one tick plus the agent's connection-timing state (beaconing). Rates are per
+// second of tick; rates and counts are scored as log1p(value) so that a tenfold change weighs the
+// same at any scale.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "tcpr/behavior/agent.hpp"
+#include "tcpr/behavior/mergeable.hpp"
+
+namespace tcpr::behavior {
+
+enum Feature : unsigned {
+  kPktsOut = 0,        // packets/s the agent sent
+  kPktsIn,             // packets/s it received
+  kBytesOut,           // bytes/s sent (frame bytes)
+  kBytesIn,            // bytes/s received
+  kNewFlows,           // connections (flows) it opened per s
+  kDstIps,             // distinct destination IPs of its new flows in the tick (HyperLogLog)
+  kDstPorts,           // distinct destination ports of its new flows in the tick (HyperLogLog)
+  kFailedHandshakes,   // per s: SYNs not answered by a SYN-ACK, plus RSTs received
+  kMeanPayload,        // mean L4 payload bytes of the packets it sent
+  kUpDownRatio,        // log((bytes out + 1) / (bytes in + 1)), over the medium horizon
+  kBeaconRegularity,   // 1 − CV/0.2 of the intervals between its connections to one destination, in [0,1]
+  kInternalPeers,      // internal hosts it contacted for the first time, in the last 5–10 s
+  kLlmFlows,           // flows per s whose class became llm.api
+  kToolFlows,          // flows per s whose class became mcp or a2a
+  kDnsFlows,           // flows per s whose class became dns
+  kRiskTags,           // risk-tag hits (secret, shell) per tick: a hard signal
+};
+inline constexpr unsigned kFeatures = 16;
+extern const char* const kFeatureNames[kFeatures];
+// Features scored as log1p(value); the others are scored as they are.
+inline constexpr bool kLogScaled[kFeatures] = {true, true, true, true, true, true, true, true,
+                                               true, false, false, true, true, true, true, true};
+
+// Class groups counted per agent (kLlmFlows, kToolFlows, kDnsFlows).
+enum ClassGroup : unsigned { kGroupLlm = 0, kGroupTool = 1, kGroupDns = 2, kGroupOther = 3 };
+inline constexpr unsigned kClassGroups = 4;
+
+// A new connection: when, to which destination (hash of server address, port, protocol), to
+// which host (hash of the address), and whether that host is on the internal side.
+struct ConnEvent {
+  std::uint64_t ts_ns = 0;
+  std::uint64_t dst = 0;
+  std::uint32_t host = 0;
+  std::uint32_t internal = 0;
+};
+inline bool operator<(const ConnEvent& a, const ConnEvent& b) noexcept {
+  return a.ts_ns != b.ts_ns ? a.ts_ns < b.ts_ns : a.dst < b.dst;
+}
+inline constexpr unsigned kConnSamples = 6;
+
+struct TickStats {
+  AgentKey key;
+  std::uint32_t pkts_out = 0, pkts_in = 0;
+  std::uint32_t new_flows = 0;
+  std::uint32_t syn_out = 0, synack_in = 0, rst_in = 0;
+  std::uint32_t payload_pkts_out = 0;
+  std::uint32_t risk_hits = 0;
+  std::uint32_t class_flows[kClassGroups] = {};
+  std::uint32_t n_conns = 0;              // ConnEvents offered (conns holds the earliest)
+  std::uint64_t bytes_out = 0, bytes_in = 0, payload_bytes_out = 0;
+  std::uint64_t first_risk_ns = 0;        // capture time of the first hard signal; 0: none
+  std::uint32_t first_risk_worker = 0;
+  HyperLogLog<6> dst_ips, dst_ports;
+  ConnEvent conns[kConnSamples];
+
+  void add_conn(const ConnEvent& e) noexcept;
+  void merge(const TickStats& o) noexcept;
+  bool idle() const noexcept { return pkts_out == 0 && pkts_in == 0 && risk_hits == 0; }
+};
+
+using FeatureVec = std::array<float, kFeatures>;
+
+// Raw (natural units) features of one merged tick; kBeaconRegularity and kInternalPeers are
+// left 0: they need state across ticks, kept per agent (BeaconTracker, PeerMemory).
+void raw_features(const TickStats& s, double tick_seconds, FeatureVec& out) noexcept;
+
+// Per agent: intervals between connections to each of a few recent destinations, as EWMA
+// mean/variance; regularity is high when one destination is contacted at a steady period.
+class BeaconTracker {
+ public:
+  void observe(const ConnEvent& e) noexcept;
+  float regularity() const noexcept;
+
+ private:
+  struct Slot {
+    std::uint64_t dst = 0, last_ns = 0;
+    float mean = 0, var = 0;
+    std::uint16_t intervals = 0;
+    std::uint16_t age = 0;
+  };
+  static constexpr unsigned kSlots = 4;
+  Slot slots_[kSlots];
+  std::uint16_t clock_ = 0;
+};
+
+// Per agent: the internal hosts it has contacted (a 512-bit Bloom filter, k = 3), to count
+// first contacts — lateral movement reaches hosts the agent never talked to before.
+class PeerMemory {
+ public:
+  // True when `host` was not seen before (then it is remembered).
+  bool novel(std::uint32_t host) noexcept;
+
+ private:
+  std::uint64_t bits_[8] = {};
+};
+
+}  // namespace tcpr::behavior

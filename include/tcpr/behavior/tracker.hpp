@@ -1,0 +1,160 @@
+// tracker.hpp — the worker side of behaviour: per-agent partial statistics of the current tick,
+// and the zone each agent is in, for the zone gate.
+//
+// Each worker owns one AgentTracker. Per packet it finds the agent's slot in the tick's table
+// (open addressing over AgentKey; the table is emptied every tick, so it holds only agents active
+// in that tick and needs no eviction), adds the packet to the slot, and returns the zone the
+// agent is in. Two tables alternate: the worker fills one while the control thread merges and
+// clears the other. The swap is a request/acknowledge pair of atomics, taken by the worker
+// between bursts; nothing here locks or allocates after construction.
+//
+// Zones come from an immutable ZoneSnapshot the control thread publishes (SnapshotPublisher).
+// A slot caches its agent's zone and the snapshot generation it read it from. A hard signal
+// (a `secret` or `shell` tag) gates the agent on this worker at once — its later packets in the
+// same burst already see QUARANTINED — and stays as a local gate until a snapshot published after
+// the decision says what the control thread made of it (confirmed or reverted).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "tcpr/abi/zone.h"
+#include "tcpr/behavior/features.hpp"
+#include "tcpr/util/snapshot.hpp"
+
+namespace tcpr::behavior {
+
+using Zone = std::uint8_t;   // tcpr_zone
+
+inline const char* zone_name(Zone z) noexcept {
+  static constexpr const char* kNames[] = {
+#define TCPR_X_NAME(name, str) str,
+      TCPR_ZONES(TCPR_X_NAME)
+#undef TCPR_X_NAME
+  };
+  return z < TCPR_ZONE__COUNT ? kNames[z] : "?";
+}
+// "TRUSTED" … "ISOLATED" (case-insensitive) → zone; TCPR_ZONE__COUNT when unknown.
+Zone zone_from_name(std::string_view name) noexcept;
+
+// Agent → zone, for every agent not in the default zone. Built by the control thread.
+class ZoneSnapshot {
+ public:
+  ZoneSnapshot() = default;
+  ZoneSnapshot(std::uint64_t epoch, const std::vector<std::pair<AgentKey, Zone>>& entries);
+  Zone lookup(const AgentKey& k, Zone dflt) const noexcept;
+  std::uint64_t epoch() const noexcept { return epoch_; }
+  std::size_t size() const noexcept { return count_; }
+
+ private:
+  std::uint64_t epoch_ = 0;
+  std::size_t count_ = 0;
+  std::uint32_t mask_ = 0;
+  std::vector<AgentKey> keys_;
+  std::vector<Zone> zones_;       // TCPR_ZONE__COUNT: empty position
+};
+
+struct TrackerConfig {
+  KeyMode key_mode = KeyMode::kIp;
+  PrefixSet agents;                       // agent-side addresses
+  std::vector<bool> agent_port;           // by port index: frames received there come from agents
+  PrefixSet internal;                     // lateral-movement peers (default: the agent prefixes)
+  std::uint32_t tick_capacity = 65536;    // agents active in one tick on one worker
+};
+
+struct TrackerCounters {
+  std::uint64_t table_full = 0;           // packets of agents that found no free slot
+  std::uint64_t local_decisions = 0;      // hard signals gated on this worker
+  std::uint64_t local_gates_full = 0;     // local decisions beyond kLocalGates (gated for the tick only)
+};
+
+class AgentTracker {
+ public:
+  struct Slot {
+    TickStats stats;
+    std::uint64_t hash = 0;              // hash(stats.key): the control thread reuses it
+    std::uint32_t index_pos = 0;
+    std::uint64_t zone_gen = ~0ull;
+    Zone zone = TCPR_ZONE_MONITORED;
+  };
+  struct Table {
+    Slot* slots = nullptr;
+    std::uint32_t* index = nullptr;       // slot + 1; 0: empty
+    std::uint32_t used = 0;
+  };
+
+  AgentTracker(const TrackerConfig& cfg, unsigned worker, std::shared_ptr<SnapshotPublisher<ZoneSnapshot>> zones);
+  ~AgentTracker();
+  AgentTracker(const AgentTracker&) = delete;
+  AgentTracker& operator=(const AgentTracker&) = delete;
+
+  // What the pipeline knows of a packet beyond its headers.
+  struct PacketInfo {
+    std::uint64_t ts_ns = 0;
+    const std::uint8_t* frame = nullptr;  // for MAC keys
+    std::uint32_t wire_len = 0;
+    std::uint16_t ingress = 0;
+    std::uint16_t egress = 0xffff;    // static egress port, for agent ports
+    bool new_flow = false;            // the packet created its flow; the sender is the client
+    int class_group = -1;             // the flow's class was decided by this packet (ClassGroup)
+    bool client_sent = true;          // the packet came from the flow's client
+    std::uint32_t hard_hits = 0;      // hard-signal tags this packet added to its flow
+  };
+  struct Agents {
+    Slot* sender = nullptr;           // the agent that sent the packet, if any
+    Slot* receiver = nullptr;         // the agent it is addressed to, if any
+    Zone zone = TCPR_ZONE_TRUSTED;    // the more severe of the two agents' zones
+    Zone sender_zone = TCPR_ZONE_TRUSTED, receiver_zone = TCPR_ZONE_TRUSTED;   // TRUSTED: not an agent
+  };
+  Agents account(const packet::ParsedPacket& p, const PacketInfo& info) noexcept;
+
+  // Between bursts: adopt a newer zone snapshot; take a requested table swap.
+  void poll() noexcept;
+  bool is_agent(const packet::IpAddr& a) const noexcept { return cfg_.agents.contains(a); }
+
+  // Control side. request_swap()/swapped() for a running worker; swap_quiescent() when the worker
+  // is known to be idle (a replay at a tick boundary). harvest() is the table not being filled.
+  void request_swap(std::uint64_t epoch) noexcept { swap_req_.store(epoch, std::memory_order_release); }
+  bool swapped(std::uint64_t epoch) const noexcept { return swap_ack_.load(std::memory_order_acquire) == epoch; }
+  void swap_quiescent() noexcept { active_ ^= 1u; }
+  Table& harvest() noexcept { return tables_[active_ ^ 1u]; }
+  void clear(Table& t) noexcept;
+  // Quiescent worker only: adopt a zone snapshot directly (replay publishes this way).
+  void adopt(std::shared_ptr<const ZoneSnapshot> snap) noexcept;
+
+  const TrackerCounters& counters() const noexcept { return counters_; }
+  unsigned worker() const noexcept { return worker_; }
+  std::uint64_t snapshot_epoch() const noexcept { return snapshot_ ? snapshot_->epoch() : 0; }
+
+ private:
+  Slot* slot_for(const AgentKey& k, std::uint64_t h) noexcept;
+  AgentKey key_of(const packet::ParsedPacket& p, bool sender, const std::uint8_t* frame) const noexcept;
+  bool port_is_agent(std::uint16_t port) const noexcept { return port < cfg_.agent_port.size() && cfg_.agent_port[port]; }
+  Zone zone_of(Slot& s) noexcept;
+  Zone zone_of_key(const AgentKey& k) const noexcept;   // snapshot + local gates, no slot
+  void remember_gate(const AgentKey& k) noexcept;
+  void gate_locally(Slot& s, std::uint64_t ts_ns) noexcept;
+
+  TrackerConfig cfg_;
+  unsigned worker_;
+  std::uint32_t capacity_, mask_;
+  Table tables_[2];
+  unsigned active_ = 0;
+  std::atomic<std::uint64_t> swap_req_{0}, swap_ack_{0};
+  std::shared_ptr<SnapshotPublisher<ZoneSnapshot>> publisher_;
+  std::shared_ptr<const ZoneSnapshot> snapshot_;
+  std::uint64_t gen_ = 0;               // bumped on every adopted snapshot
+  struct LocalGate {
+    AgentKey key;
+    std::uint64_t epoch;                // the snapshot epoch the decision was taken under
+  };
+  static constexpr unsigned kLocalGates = 1024;   // local decisions awaiting a tick; more are counted
+  LocalGate gates_[kLocalGates];
+  unsigned n_gates_ = 0;
+  TrackerCounters counters_;
+};
+
+}  // namespace tcpr::behavior

@@ -1,0 +1,478 @@
+#include "tcpr/behavior/behavior.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <cmath>
+#include <thread>
+
+namespace tcpr::behavior {
+
+namespace {
+constexpr Zone kNoPin = TCPR_ZONE__COUNT;
+constexpr std::uint32_t kNoCohort = ~0u;
+constexpr std::uint32_t kRecentTicks = 10;   // an agent idle longer than this is not scored
+constexpr std::uint32_t kModelTicks = 20;    // ticks a cohort model is fed before use
+constexpr std::uint64_t kPeerWindow = 50;    // ticks per internal-peer window
+constexpr float kPriorTicks = 100;           // weight of the cohort's variance in an agent's own
+}  // namespace
+
+struct Behavior::Agent {
+  Vec xf = Vec::Zero();          // fast EWMA of the scored vector
+  Vec mean = Vec::Zero();        // own baseline (slow EWMA of xf) and its variance
+  Vec var = Vec::Zero();
+  FeatureVec xm{};               // medium EWMA, natural units (report)
+  AgentKey key;
+  BeaconTracker beacon;
+  std::uint32_t path[3] = {kNoCohort, kNoCohort, kNoCohort};   // leaf, parent, appliance
+  std::uint32_t ticks = 0, baseline_n = 0, dwell = 0, low_run = 0, high_run = 0, violations = 0;
+  std::uint64_t last_active = 0;
+  float trust = 0, score = 0, max_score = 0;
+  Zone zone = TCPR_ZONE_MONITORED;
+  Zone pin = kNoPin;
+  std::uint64_t pin_until = 0;   // tick number; 0: no expiry
+  std::uint64_t first_anomalous_ns = 0;
+  std::uint64_t hash = 0;
+  std::array<std::uint8_t, 3> why{0xff, 0xff, 0xff};
+  PeerMemory peers;
+  std::uint32_t novel_cur = 0, novel_prev = 0;
+};
+
+const AgentKey& Behavior::KeyOf::operator()(std::uint32_t i) const noexcept { return self->agents_[i].key; }
+
+struct Behavior::Cohort {
+  explicit Cohort(std::string n) : name(std::move(n)) {}
+  std::string name;
+  std::uint32_t parent = kNoCohort;
+  CovarianceAcc<kFeatures> acc;
+  Eigen::Matrix<double, kFeatures, 1> mean = Eigen::Matrix<double, kFeatures, 1>::Zero();
+  Eigen::Matrix<double, kFeatures, kFeatures> cov = Eigen::Matrix<double, kFeatures, kFeatures>::Zero();
+  CohortModel model;
+};
+
+Behavior::Behavior(const BehaviorConfig& cfg, unsigned workers, std::vector<bool> agent_port)
+    : cfg_(cfg), scorer_(cfg.scorer), key_of_{this} {
+  tick_ns_ = static_cast<std::uint64_t>(cfg_.tick_seconds * 1e9);
+  publisher_ = std::make_shared<SnapshotPublisher<ZoneSnapshot>>(std::make_shared<const ZoneSnapshot>(), workers);
+  TrackerConfig tc;
+  tc.key_mode = cfg_.key_mode;
+  tc.agents = cfg_.agents;
+  tc.agent_port = std::move(agent_port);
+  tc.internal = cfg_.internal.empty() ? cfg_.agents : cfg_.internal;
+  tc.tick_capacity = std::min(cfg_.tick_agents, cfg_.max_agents);
+  for (unsigned w = 0; w < workers; ++w) trackers_.push_back(std::make_unique<AgentTracker>(tc, w, publisher_));
+  cohorts_.emplace_back("all");
+  cohort_ids_["all"] = 0;
+}
+
+Behavior::~Behavior() = default;
+
+// Level 0: the configured group or the /cohort_prefix subnet; 1: the /parent_prefix subnet
+// (none for a group); 2: the appliance.
+std::uint32_t Behavior::cohort_of(const AgentKey& k, unsigned level) {
+  if (level == 2) return 0;
+  std::string name;
+  packet::IpAddr ip;
+  std::memcpy(ip.b, k.addr, 16);
+  if (level == 0) {
+    for (const auto& g : cfg_.cohorts)
+      if (static_cast<KeyMode>(k.mode) != KeyMode::kMac && g.prefixes.contains(ip)) name = g.name;
+  }
+  if (name.empty()) {
+    if (static_cast<KeyMode>(k.mode) == KeyMode::kMac) return 0;
+    const bool v4 = ip.is_v4();
+    unsigned bits = level == 0 ? (v4 ? cfg_.cohort_prefix_v4 : cfg_.cohort_prefix_v6)
+                               : (v4 ? cfg_.parent_prefix_v4 : cfg_.parent_prefix_v6);
+    if (v4) bits += 96;
+    Prefix p;
+    p.net = ip;
+    p.bits = static_cast<std::uint8_t>(std::min(bits, 128u));
+    for (unsigned i = p.bits; i < 128; ++i) p.net.b[i / 8] &= static_cast<std::uint8_t>(~(0x80u >> (i % 8)));
+    name = to_string(p);
+  } else if (level == 1) {
+    return 0;
+  }
+  auto [it, inserted] = cohort_ids_.try_emplace(name, static_cast<std::uint32_t>(cohorts_.size()));
+  if (inserted) cohorts_.emplace_back(name);
+  return it->second;
+}
+
+std::uint32_t Behavior::agent_index(const AgentKey& k, std::uint64_t now_tick) {
+  const std::uint64_t h = hash(k);
+  if (const auto i = index_.find(k, h, key_of_); i != AgentIndex::kNone) return i;
+  if (agents_.size() >= cfg_.max_agents) evict_idle();
+  if (agents_.size() >= cfg_.max_agents) {
+    ++counters_.agents_refused;
+    return kNoCohort;
+  }
+  Agent a;
+  a.key = k;
+  a.trust = cfg_.trust_initial;
+  a.last_active = now_tick;
+  // Parents first, so a child's index is always above its parent's (refit merges upwards).
+  a.path[2] = 0;
+  const bool group = [&] {
+    packet::IpAddr ip;
+    std::memcpy(ip.b, k.addr, 16);
+    for (const auto& g : cfg_.cohorts)
+      if (g.prefixes.contains(ip)) return true;
+    return false;
+  }();
+  a.path[1] = group ? 0 : cohort_of(k, 1);
+  a.path[0] = cohort_of(k, 0);
+  if (cohorts_[a.path[0]].parent == kNoCohort && a.path[0] != 0) cohorts_[a.path[0]].parent = a.path[1];
+  if (a.path[1] != 0 && cohorts_[a.path[1]].parent == kNoCohort) cohorts_[a.path[1]].parent = 0;
+  const auto idx = static_cast<std::uint32_t>(agents_.size());
+  agents_.push_back(a);
+  stats_of_.push_back(nullptr);
+  agents_.back().hash = h;
+  index_.insert(h, idx, agents_.size(), key_of_);
+  ++counters_.agents_created;
+  return idx;
+}
+
+// Agents point at their stats in the workers' tables (read in place: the tables are cleared only
+// after the tick); an agent seen by several workers gets a merged copy. New agents are created
+// after every worker's table has been read, in key order, so agent order (and every
+// floating-point sum over agents) does not depend on how agents were spread over workers.
+void Behavior::harvest(AgentTracker::Table& t) {
+  for (std::uint32_t s = 0; s < t.used; ++s) {
+    const TickStats& in = t.slots[s].stats;
+    if (const auto i = index_.find(in.key, t.slots[s].hash, key_of_); i != AgentIndex::kNone) {
+      if (agents_[i].last_active != tick_no_) {
+        stats_of_[i] = &in;   // the agent's first stats this tick
+        agents_[i].last_active = tick_no_;
+      } else {
+        merged_.push_back(*stats_of_[i]);
+        merged_.back().merge(in);
+        stats_of_[i] = &merged_.back();
+      }
+    } else {
+      fresh_.push_back(&in);
+    }
+  }
+}
+
+void Behavior::create_fresh() {
+  std::sort(fresh_.begin(), fresh_.end(), [](const TickStats* x, const TickStats* y) { return x->key < y->key; });
+  for (std::size_t i = 0; i < fresh_.size();) {
+    const TickStats* st = fresh_[i];
+    std::size_t j = i + 1;
+    if (j < fresh_.size() && fresh_[j]->key == st->key) {
+      merged_.push_back(*st);
+      for (; j < fresh_.size() && fresh_[j]->key == st->key; ++j) merged_.back().merge(*fresh_[j]);
+      st = &merged_.back();
+    }
+    const std::uint32_t idx = agent_index(fresh_[i]->key, tick_no_);
+    i = j;
+    if (idx == kNoCohort) continue;
+    stats_of_[idx] = st;
+    agents_[idx].last_active = tick_no_;
+  }
+  fresh_.clear();
+}
+
+void Behavior::tick_quiescent() {
+  for (auto& t : trackers_) t->swap_quiescent();
+  run_tick(next_end_);
+  next_end_ += tick_ns_;
+  if (zones_changed_) {
+    zones_changed_ = false;
+    for (auto& t : trackers_) t->adopt(pending_);
+  }
+}
+
+void Behavior::tick_live(std::uint64_t now_ns) {
+  live_ = true;
+  const std::uint64_t epoch = ++swap_epoch_;
+  for (auto& t : trackers_) t->request_swap(epoch);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  for (auto& t : trackers_) {
+    while (!t->swapped(epoch) && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  }
+  run_tick(now_ns);
+  if (zones_changed_ && publisher_->publish(pending_)) zones_changed_ = false;
+}
+
+void Behavior::run_tick(std::uint64_t end_ns) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ++tick_no_;
+  ++counters_.ticks;
+  // 1. Workers → appliance. The harvested tables are the ones workers are not filling.
+  for (auto& t : trackers_) harvest(t->harvest());
+  create_fresh();
+  // 2. Every agent: features, score, trust, zone; cohort statistics for the next tick.
+  for (auto& c : cohorts_) c.acc = CovarianceAcc<kFeatures>{};
+  for (std::uint32_t i = 0; i < agents_.size(); ++i) update_agent(i, end_ns);
+  // 3. Cohorts: leaves merge into parents (children have higher indices), then refit.
+  refit_cohorts();
+  for (auto& t : trackers_) t->clear(t->harvest());
+  merged_.clear();
+  evict_idle();
+  if (zones_changed_) publish();
+  tick_ms_.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+}
+
+void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
+  Agent& a = agents_[i];
+  const bool active = a.last_active == tick_no_;
+  const TickStats* st = active ? stats_of_[i] : nullptr;
+  FeatureVec raw{};
+  if (st != nullptr) {
+    raw_features(*st, cfg_.tick_seconds, raw);
+    const unsigned held = std::min<std::uint32_t>(st->n_conns, kConnSamples);
+    for (unsigned c = 0; c < held; ++c) a.beacon.observe(st->conns[c]);
+  }
+  raw[kBeaconRegularity] = a.beacon.regularity();
+  // First contacts with internal hosts over a window of kPeerWindow..2·kPeerWindow ticks:
+  // lateral movement visits new hosts in turn, one or two a tick, which a per-tick count misses.
+  if (st != nullptr) {
+    const unsigned held = std::min<std::uint32_t>(st->n_conns, kConnSamples);
+    for (unsigned c = 0; c < held; ++c)
+      if (st->conns[c].internal != 0 && a.peers.novel(st->conns[c].host)) ++a.novel_cur;
+  }
+  if (tick_no_ % kPeerWindow == 0) {
+    a.novel_prev = a.novel_cur;
+    a.novel_cur = 0;
+  }
+  raw[kInternalPeers] = static_cast<float>(a.novel_prev + a.novel_cur);
+  Vec x;
+  for (unsigned f = 0; f < kFeatures; ++f) {
+    if (f != kUpDownRatio) a.xm[f] += cfg_.alpha_medium * (raw[f] - a.xm[f]);
+    x[f] = kLogScaled[f] && raw[f] != 0.0f ? std::log1p(std::max(0.0f, raw[f])) : raw[f];
+  }
+  // The ratio over the medium horizon: within one tick a request goes out before its answer
+  // comes back, so a per-tick ratio swings with every call.
+  a.xm[kUpDownRatio] = std::log((a.xm[kBytesOut] + 1.0f) / (a.xm[kBytesIn] + 1.0f));
+  x[kUpDownRatio] = a.xm[kUpDownRatio];
+  a.xf += cfg_.alpha_fast * (x - a.xf);
+  ++a.ticks;
+
+  const std::uint32_t leaf = a.path[0], mid = a.path[1];
+  const CohortModel* model = &cohorts_[0].model;
+  if (cohorts_[leaf].model.ready && cohorts_[leaf].model.members >= cfg_.min_cohort) model = &cohorts_[leaf].model;
+  else if (cohorts_[mid].model.ready && cohorts_[mid].model.members >= cfg_.min_cohort) model = &cohorts_[mid].model;
+
+  Score s;
+  const bool recent = tick_no_ - a.last_active <= kRecentTicks;
+  if (recent && model->ready && model->ticks >= kModelTicks) {
+    // The own variance is shrunk towards the cohort's with the weight of kPriorTicks ticks: a
+    // young baseline has seen too few of the agent's bursts to know its spread.
+    const float n = static_cast<float>(a.baseline_n);
+    const Vec var = (n * a.var + kPriorTicks * model->var) / (n + kPriorTicks);
+    s = scorer_.score(a.xf, a.mean, var, a.baseline_n >= cfg_.warmup_ticks, *model);
+  }
+  const bool hard = st != nullptr && st->risk_hits != 0;
+  if (hard) s.value = 1.0f, s.top = {static_cast<std::uint8_t>(kRiskTags), 0xff, 0xff};
+  a.score = s.value;
+  if (s.value >= a.max_score && s.value > 0) a.max_score = s.value, a.why = s.top;
+
+  // Trust: earned slowly, lost fast.
+  if (hard) a.trust = 0;
+  else if (s.value < cfg_.restore_below) a.trust += cfg_.trust_gain * (1 - a.trust);
+  else if (s.value > cfg_.monitor_above) a.trust -= cfg_.trust_loss * a.trust;
+
+  step_zone(a, s, st, end_ns);
+
+  // Baselines learn only from behaviour that looks normal.
+  if (!hard && s.value < cfg_.monitor_above && a.zone <= TCPR_ZONE_MONITORED) {
+    const float alpha = std::max(cfg_.alpha_slow, 1.0f / static_cast<float>(a.baseline_n + 1));
+    const Vec d = a.xf - a.mean;
+    a.mean += alpha * d;
+    a.var = (1 - alpha) * (a.var + alpha * d.cwiseProduct(d));
+    ++a.baseline_n;
+    cohorts_[leaf].acc.add(a.xf.cast<double>());
+  }
+}
+
+void Behavior::transition(Agent& a, Zone to, std::uint64_t ts_ns, std::string reason) {
+  if (a.zone == to) return;
+  events_.push_back({ts_ns, a.key, a.zone, to, a.score, std::move(reason)});
+  if (to >= TCPR_ZONE_QUARANTINED && a.first_anomalous_ns == 0) a.first_anomalous_ns = ts_ns;
+  // high_run survives an escalation (TRUSTED → MONITORED on the way to QUARANTINED).
+  if (to < a.zone) a.high_run = 0;
+  a.zone = to;
+  a.dwell = 0;
+  if (to < TCPR_ZONE_QUARANTINED) a.violations = 0;
+  zones_changed_ = true;
+  ++counters_.zone_changes;
+}
+
+void Behavior::step_zone(Agent& a, const Score& s, const TickStats* st, std::uint64_t end_ns) {
+  ++a.dwell;
+  a.low_run = s.value < cfg_.restore_below ? a.low_run + 1 : 0;
+  const bool hard = st != nullptr && st->risk_hits != 0;
+  if (a.pin != kNoPin && a.pin_until != 0 && tick_no_ >= a.pin_until) a.pin = kNoPin;
+  if (hard) {
+    // The worker gated the agent when it saw the signal; validate that local decision here.
+    const std::uint64_t ts = st->first_risk_ns;
+    if (a.pin != kNoPin && a.pin < TCPR_ZONE_QUARANTINED) {
+      ++counters_.local_reverted;
+      events_.push_back({ts, a.key, a.zone, TCPR_ZONE_QUARANTINED, 1.0f, "hard signal: risk tag (local decision)"});
+      events_.push_back({end_ns, a.key, TCPR_ZONE_QUARANTINED, a.pin, 1.0f, "local decision reverted: operator pin"});
+      // The agent ends in the pinned zone (both events are written; no third one).
+      if (a.zone != a.pin) {
+        a.zone = a.pin;
+        a.dwell = 0;
+        ++counters_.zone_changes;
+      }
+      zones_changed_ = true;
+      return;
+    }
+    ++counters_.local_confirmed;
+    zones_changed_ = true;   // the worker's local gate ends with the next snapshot
+    if (a.zone < TCPR_ZONE_QUARANTINED) {
+      transition(a, TCPR_ZONE_QUARANTINED, ts, "hard signal: risk tag (local decision, confirmed)");
+      return;
+    }
+    ++a.violations;
+  }
+  if (a.pin != kNoPin) {
+    transition(a, a.pin, end_ns, "operator pin");
+    return;
+  }
+  if (s.value > cfg_.quarantine_above) {
+    ++a.high_run;
+    if (a.zone < TCPR_ZONE_QUARANTINED && a.high_run >= cfg_.quarantine_ticks) {
+      transition(a, TCPR_ZONE_QUARANTINED, end_ns, fmt::format("score {:.3f} > {} for {} ticks; {}", s.value,
+                                                             cfg_.quarantine_above, cfg_.quarantine_ticks, describe(s)));
+      return;
+    }
+    if (a.zone == TCPR_ZONE_QUARANTINED && !hard) ++a.violations;
+  } else {
+    a.high_run = 0;
+  }
+  if (a.zone == TCPR_ZONE_QUARANTINED && a.violations >= cfg_.isolate_violations) {
+    transition(a, TCPR_ZONE_ISOLATED, end_ns, fmt::format("{} violations while quarantined", a.violations));
+    return;
+  }
+  if (a.zone == TCPR_ZONE_TRUSTED && s.value > cfg_.monitor_above) {
+    transition(a, TCPR_ZONE_MONITORED, end_ns, fmt::format("score {:.3f} > {}; {}", s.value, cfg_.monitor_above, describe(s)));
+    return;
+  }
+  if (a.zone == TCPR_ZONE_MONITORED && a.baseline_n >= cfg_.warmup_ticks && a.trust >= cfg_.trust_threshold &&
+      a.low_run >= cfg_.trusted_ticks && a.dwell >= cfg_.min_dwell_ticks) {
+    transition(a, TCPR_ZONE_TRUSTED, end_ns, fmt::format("trust {:.2f} after {} low-score ticks", a.trust, a.low_run));
+    return;
+  }
+  if (a.zone == TCPR_ZONE_QUARANTINED && a.dwell >= cfg_.restore_min_ticks && a.trust >= cfg_.restore_trust &&
+      a.low_run >= cfg_.trusted_ticks)
+    transition(a, TCPR_ZONE_MONITORED, end_ns, fmt::format("trust restored to {:.2f}", a.trust));
+}
+
+std::string Behavior::describe(const Score& s) const {
+  std::string out = "top:";
+  for (auto f : s.top)
+    if (f < kFeatures) out += fmt::format(" {}", kFeatureNames[f]);
+  return out;
+}
+
+void Behavior::refit_cohorts() {
+  for (std::size_t c = cohorts_.size(); c-- > 1;) {
+    const std::uint32_t parent = cohorts_[c].parent == kNoCohort ? 0 : cohorts_[c].parent;
+    cohorts_[parent].acc.merge(cohorts_[c].acc);
+  }
+  const double beta = cfg_.alpha_cohort;
+  for (auto& c : cohorts_) {
+    if (c.acc.n < cfg_.min_cohort && !(c.acc.n >= 2 && &c == &cohorts_[0])) continue;
+    const auto cov = c.acc.covariance();
+    if (c.model.ticks == 0) {
+      c.mean = c.acc.mean;
+      c.cov = cov;
+    } else {
+      // EWMA over ticks; the spread of the mean between ticks counts as variance too.
+      const auto d = (c.acc.mean - c.mean).eval();
+      c.mean += beta * d;
+      c.cov = (1 - beta) * (c.cov + beta * d * d.transpose()) + beta * cov;
+    }
+    ++c.model.ticks;
+    const std::uint32_t ticks = c.model.ticks;
+    scorer_.fit(c.model, c.mean, c.cov, static_cast<std::uint32_t>(c.acc.n));
+    c.model.ticks = ticks;
+  }
+}
+
+void Behavior::evict_idle() {
+  const auto idle_ticks = static_cast<std::uint64_t>(cfg_.idle_timeout / cfg_.tick_seconds);
+  const bool full = agents_.size() >= cfg_.max_agents;
+  std::uint64_t oldest = ~0ull;
+  if (full) {
+    for (const auto& a : agents_)
+      if (a.zone <= TCPR_ZONE_MONITORED && a.pin == kNoPin) oldest = std::min(oldest, a.last_active);
+  }
+  for (std::uint32_t i = 0; i < agents_.size();) {
+    Agent& a = agents_[i];
+    const bool idle = tick_no_ - a.last_active > idle_ticks || (full && a.last_active == oldest);
+    if (!idle || a.zone > TCPR_ZONE_MONITORED || a.pin != kNoPin || a.last_active == tick_no_) {
+      ++i;
+      continue;
+    }
+    index_.erase(a.hash, i);
+    if (i + 1 != agents_.size()) {
+      const auto last = static_cast<std::uint32_t>(agents_.size() - 1);
+      index_.renumber(agents_[last].hash, last, i);
+      agents_[i] = agents_.back();
+      stats_of_[i] = stats_of_.back();
+    }
+    agents_.pop_back();
+    stats_of_.pop_back();
+    ++counters_.agents_evicted;
+  }
+}
+
+void Behavior::publish() {
+  std::vector<std::pair<AgentKey, Zone>> entries;
+  for (const auto& a : agents_)
+    if (a.zone != TCPR_ZONE_MONITORED) entries.emplace_back(a.key, a.zone);
+  pending_ = std::make_shared<const ZoneSnapshot>(tick_no_, entries);
+}
+
+void Behavior::pin(const AgentKey& k, Zone z, double ttl_seconds) {
+  const std::uint32_t i = agent_index(k, tick_no_);
+  if (i == kNoCohort) return;
+  agents_[i].pin = z;
+  agents_[i].pin_until = ttl_seconds > 0 ? tick_no_ + static_cast<std::uint64_t>(ttl_seconds / cfg_.tick_seconds) : 0;
+}
+
+void Behavior::release(const AgentKey& k) {
+  if (const auto i = index_.find(k, hash(k), key_of_); i != AgentIndex::kNone) {
+    Agent& a = agents_[i];
+    a.pin = kNoPin;
+    a.violations = 0;
+    a.trust = cfg_.trust_initial;
+    transition(a, TCPR_ZONE_MONITORED, next_end_, "operator release");
+  }
+}
+
+std::vector<AgentReport> Behavior::report() const {
+  std::vector<AgentReport> out;
+  out.reserve(agents_.size());
+  for (const auto& a : agents_) {
+    AgentReport r;
+    r.key = a.key;
+    r.zone = a.zone;
+    r.trust = a.trust;
+    r.score = a.score;
+    r.max_score = a.max_score;
+    r.features = a.xm;
+    r.first_anomalous_ns = a.first_anomalous_ns;
+    for (auto f : a.why)
+      if (f < kFeatures) r.why.emplace_back(kFeatureNames[f]);
+    const auto& leaf = cohorts_[a.path[0]];
+    r.cohort = leaf.model.members >= cfg_.min_cohort ? leaf.name : cohorts_[a.path[1]].name;
+    r.ticks = a.ticks;
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(), [](const AgentReport& x, const AgentReport& y) { return x.key < y.key; });
+  return out;
+}
+
+BehaviorCounters Behavior::counters() const {
+  BehaviorCounters c = counters_;
+  for (const auto& t : trackers_) c.tick_table_full += t->counters().table_full;
+  return c;
+}
+
+}  // namespace tcpr::behavior

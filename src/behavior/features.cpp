@@ -1,0 +1,141 @@
+#include "tcpr/behavior/features.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tcpr::behavior {
+
+const char* const kFeatureNames[kFeatures] = {
+    "pkts_out_per_s",  "pkts_in_per_s",     "bytes_out_per_s", "bytes_in_per_s",
+    "new_flows_per_s", "distinct_dst_ips",  "distinct_dst_ports", "failed_handshakes_per_s",
+    "mean_payload_out", "up_down_ratio",    "beacon_regularity", "new_internal_peers",
+    "llm_flows_per_s", "tool_flows_per_s",  "dns_flows_per_s",  "risk_tags"};
+
+void TickStats::add_conn(const ConnEvent& e) noexcept {
+  ++n_conns;
+  // Keep the earliest kConnSamples (by time, then destination): the same rule in merge() makes
+  // the sample independent of how connections were spread over workers.
+  const unsigned held = std::min<std::uint32_t>(n_conns - 1, kConnSamples);
+  if (held == kConnSamples && !(e < conns[kConnSamples - 1])) return;
+  unsigned i = held == kConnSamples ? kConnSamples - 1 : held;
+  while (i > 0 && e < conns[i - 1]) {
+    conns[i] = conns[i - 1];
+    --i;
+  }
+  conns[i] = e;
+}
+
+void TickStats::merge(const TickStats& o) noexcept {
+  pkts_out += o.pkts_out;
+  pkts_in += o.pkts_in;
+  new_flows += o.new_flows;
+  syn_out += o.syn_out;
+  synack_in += o.synack_in;
+  rst_in += o.rst_in;
+  payload_pkts_out += o.payload_pkts_out;
+  risk_hits += o.risk_hits;
+  for (unsigned g = 0; g < kClassGroups; ++g) class_flows[g] += o.class_flows[g];
+  bytes_out += o.bytes_out;
+  bytes_in += o.bytes_in;
+  payload_bytes_out += o.payload_bytes_out;
+  if (o.first_risk_ns != 0 &&
+      (first_risk_ns == 0 || o.first_risk_ns < first_risk_ns ||
+       (o.first_risk_ns == first_risk_ns && o.first_risk_worker < first_risk_worker))) {
+    first_risk_ns = o.first_risk_ns;
+    first_risk_worker = o.first_risk_worker;
+  }
+  dst_ips.merge(o.dst_ips);
+  dst_ports.merge(o.dst_ports);
+  // Union of two "earliest k" samples, keeping the earliest k: associative and commutative.
+  const std::uint32_t total = n_conns + o.n_conns;
+  const unsigned theirs = std::min<std::uint32_t>(o.n_conns, kConnSamples);
+  for (unsigned i = 0; i < theirs; ++i) add_conn(o.conns[i]);
+  n_conns = total;
+}
+
+void raw_features(const TickStats& s, double tick_seconds, FeatureVec& out) noexcept {
+  const double per_s = tick_seconds > 0 ? 1.0 / tick_seconds : 0.0;
+  out[kPktsOut] = static_cast<float>(s.pkts_out * per_s);
+  out[kPktsIn] = static_cast<float>(s.pkts_in * per_s);
+  out[kBytesOut] = static_cast<float>(static_cast<double>(s.bytes_out) * per_s);
+  out[kBytesIn] = static_cast<float>(static_cast<double>(s.bytes_in) * per_s);
+  out[kNewFlows] = static_cast<float>(s.new_flows * per_s);
+  // The destination sketches are fed by new flows only.
+  out[kDstIps] = s.new_flows != 0 ? static_cast<float>(s.dst_ips.estimate()) : 0.0f;
+  out[kDstPorts] = s.new_flows != 0 ? static_cast<float>(s.dst_ports.estimate()) : 0.0f;
+  const std::uint32_t unanswered = s.syn_out > s.synack_in ? s.syn_out - s.synack_in : 0;
+  out[kFailedHandshakes] = static_cast<float>((unanswered + s.rst_in) * per_s);
+  out[kMeanPayload] = s.payload_pkts_out != 0
+                          ? static_cast<float>(static_cast<double>(s.payload_bytes_out) / s.payload_pkts_out)
+                          : 0.0f;
+  out[kUpDownRatio] = static_cast<float>(std::log((static_cast<double>(s.bytes_out) + 1.0) /
+                                                  (static_cast<double>(s.bytes_in) + 1.0)));
+  out[kBeaconRegularity] = 0.0f;
+  out[kInternalPeers] = 0.0f;
+  out[kLlmFlows] = static_cast<float>(s.class_flows[kGroupLlm] * per_s);
+  out[kToolFlows] = static_cast<float>(s.class_flows[kGroupTool] * per_s);
+  out[kDnsFlows] = static_cast<float>(s.class_flows[kGroupDns] * per_s);
+  out[kRiskTags] = static_cast<float>(s.risk_hits);
+}
+
+void BeaconTracker::observe(const ConnEvent& e) noexcept {
+  ++clock_;
+  Slot* hit = nullptr;
+  Slot* victim = nullptr;   // a free slot, else the least recently used (ages modulo 2^16)
+  for (auto& s : slots_) {
+    if (s.last_ns != 0 && s.dst == e.dst) hit = &s;
+    if (s.last_ns == 0) {
+      if (victim == nullptr || victim->last_ns != 0) victim = &s;
+    } else if (victim == nullptr || (victim->last_ns != 0 && static_cast<std::uint16_t>(clock_ - s.age) >
+                                                                 static_cast<std::uint16_t>(clock_ - victim->age))) {
+      victim = &s;
+    }
+  }
+  if (hit == nullptr) {
+    *victim = Slot{e.dst, e.ts_ns, 0, 0, 0, clock_};
+    return;
+  }
+  hit->age = clock_;
+  if (e.ts_ns <= hit->last_ns) return;
+  const float dt = static_cast<float>(static_cast<double>(e.ts_ns - hit->last_ns) * 1e-9);
+  hit->last_ns = e.ts_ns;
+  // EWMA mean and variance of the interval (West 1979); the first interval seeds the mean.
+  constexpr float kAlpha = 0.25f;
+  if (hit->intervals == 0) {
+    hit->mean = dt;
+    hit->var = 0;
+  } else {
+    const float d = dt - hit->mean;
+    hit->mean += kAlpha * d;
+    hit->var = (1 - kAlpha) * (hit->var + kAlpha * d * d);
+  }
+  if (hit->intervals < 0xffff) ++hit->intervals;
+}
+
+float BeaconTracker::regularity() const noexcept {
+  // Four intervals at least: fewer cannot tell a period from chance.
+  constexpr unsigned kMinIntervals = 4;
+  float best = 0;
+  for (const auto& s : slots_) {
+    if (s.intervals < kMinIntervals || s.mean <= 0) continue;
+    const float cv = std::sqrt(s.var) / s.mean;
+    best = std::max(best, std::clamp(1.0f - cv / 0.2f, 0.0f, 1.0f));
+  }
+  return best;
+}
+
+bool PeerMemory::novel(std::uint32_t host) noexcept {
+  // Three 9-bit probes from one 32-bit hash (Kirsch & Mitzenmacher 2006: h1 + i·h2).
+  const std::uint32_t h1 = host & 0xffffu, h2 = (host >> 16) | 1u;
+  bool seen = true;
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    const std::uint32_t bit = (h1 + i * h2) & 511u;
+    std::uint64_t& word = bits_[bit >> 6];
+    const std::uint64_t mask = 1ull << (bit & 63);
+    if ((word & mask) == 0) seen = false;
+    word |= mask;
+  }
+  return !seen;
+}
+
+}  // namespace tcpr::behavior
