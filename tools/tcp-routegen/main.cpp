@@ -3,9 +3,12 @@
 //   tcp-routegen -o OUT.pcap [--agents 50] [--servers 20] [--flows 500] [--duration 10]
 //                [--seed 1] [--agent-subnet 10.1.0.0/16] [--server-subnet 10.2.0.0/16]
 //                [--mix http_json=5,tls_hello=3,dns_query=2] [--list-scenarios]
+//   tcp-routegen -o OUT.pcap --behavior [--agents N] [--duration D] [--seed S] [--rate R]
+//                [--anomalies KIND=COUNT,...|all=K|none] [--onset T]     (behavior.hpp)
 //
-// Also writes OUT.pcap.labels.jsonl (label_writer.hpp). Errors are one line on stderr and a
-// non-zero exit: 2 for bad options, 1 for failures while writing.
+// Also writes OUT.pcap.labels.jsonl (label_writer.hpp), and in behaviour mode
+// OUT.pcap.agents.jsonl. Errors are one line on stderr and a non-zero exit: 2 for bad options, 1
+// for failures while writing.
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -13,6 +16,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "behavior.hpp"
 #include "generator.hpp"
 #include "scenarios.hpp"
 
@@ -23,6 +27,26 @@ constexpr const char* kProgram = "tcp-routegen";
 int list_scenarios() {
   for (const tcpr::gen::ScenarioKind& kind : tcpr::gen::scenario_kinds()) {
     fmt::print("{:<14} weight {:<3} {}\n", kind.name, kind.default_weight, kind.help);
+  }
+  return 0;
+}
+
+int run_behavior(const tcpr::gen::BehaviorConfig& config) {
+  try {
+    const auto result = tcpr::gen::generate_behavior(config);
+    if (!result.ok()) {
+      fmt::print(stderr, "{}: error: {}\n", kProgram, result.error());
+      return 2;
+    }
+    const tcpr::gen::BehaviorSummary& s = result.value();
+    fmt::print(
+        "{}: wrote {} packets ({} bytes) in {} conversations of {} agents ({} anomalous) "
+        "to {} (agents: {}; labels: {})\n",
+        kProgram, s.packets, s.bytes, s.conversations, config.base.agents, s.anomalous,
+        config.base.output, s.agents_path, s.labels_path);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: internal error: {}\n", kProgram, e.what());
+    return 1;
   }
   return 0;
 }
@@ -57,6 +81,20 @@ int main(int argc, char** argv) {
                  "scenario weights, e.g. http_json=5,tls_hello=3,dns_query=2 (default: all kinds "
                  "at their default weights; see --list-scenarios)");
   app.add_flag("--list-scenarios", list, "list the scenario kinds and exit");
+  tcpr::gen::BehaviorConfig behavior;
+  bool behavior_mode = false;
+  double onset_s = 0;
+  app.add_flag("--behavior", behavior_mode,
+               "behaviour mode: agents acting over --duration, anomalies from an onset "
+               "(also writes OUT.agents.jsonl)");
+  app.add_option("--rate", behavior.rate, "behaviour mode: mean activities per agent per second")
+      ->capture_default_str();
+  app.add_option("--anomalies", behavior.anomalies,
+                 "behaviour mode: kind=count,... or all=K or none (default: all=1 with 16 agents "
+                 "or more, else none)");
+  app.add_option("--onset", onset_s,
+                 "behaviour mode: onset of the anomalies, seconds (default "
+                 "0.6 x duration; each agent adds 0-0.5 s)");
 
   try {
     app.parse(argc, argv);
@@ -66,6 +104,26 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (list) return list_scenarios();
+  // Options of one mode given to the other are mistakes, not silently ignored.
+  const char* misplaced = nullptr;
+  if (behavior_mode) {
+    misplaced = app.count("--flows") > 0 ? "--flows" : app.count("--mix") > 0 ? "--mix" : nullptr;
+  } else {
+    misplaced = app.count("--rate") > 0        ? "--rate"
+                : app.count("--anomalies") > 0 ? "--anomalies"
+                : app.count("--onset") > 0     ? "--onset"
+                                               : nullptr;
+  }
+  if (misplaced != nullptr) {
+    fmt::print(stderr, "{}: error: {} {} with --behavior\n", kProgram, misplaced,
+               behavior_mode ? "cannot be used" : "only applies");
+    return 2;
+  }
+  if (behavior_mode) {
+    behavior.base = config;
+    if (app.count("--onset") > 0) behavior.onset_s = onset_s;
+    return run_behavior(behavior);
+  }
 
   try {
     const auto result = tcpr::gen::generate(config);

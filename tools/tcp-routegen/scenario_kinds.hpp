@@ -37,6 +37,10 @@ void emit_mcp_session(Conversation& conv, Rng& rng, const std::optional<ToolCall
 // One to three LLM API calls on a keep-alive connection; `extras` go into the first.
 void emit_llm_http(Conversation& conv, Rng& rng, const LlmExtras& extras);
 
+// A resolver conversation (the client talks to the resolver): an A query for `name` (half the time
+// also AAAA) answered with `address`.
+void emit_dns_lookup(Conversation& conv, Rng& rng, std::string_view name, std::uint32_t address);
+
 // A ServerPeer helper: any topology server on `port`.
 Peer any_server(const Topology& topology, Rng& rng, std::uint16_t port);
 

@@ -102,35 +102,43 @@ class DnsQuery final : public Scenario {
 
   void emit(Conversation& conv, Rng& rng, const Topology& topology) const override {
     const Host& target = rng.pick(std::span<const Host>(topology.servers()));
-    const auto id = static_cast<std::uint16_t>(rng.below(65536));
-    const bool with_aaaa = rng.chance(50);
-    const auto ttl = static_cast<std::uint32_t>(rng.between(30, 300));
-    conv.label().content_class = "dns";
-    conv.label().host = target.name;
-
-    Bytes message;
-    dns_query(message, id, target.name, kDnsTypeA);
-    conv.send_udp(Side::kClient, message);
-    if (with_aaaa) {
-      message.clear();
-      dns_query(message, static_cast<std::uint16_t>(id + 1), target.name, kDnsTypeAaaa);
-      conv.advance_us(rng.between(10, 60));
-      conv.send_udp(Side::kClient, message);
-    }
-    // A cache hit costs the round trip to the resolver; a miss also its upstream lookup.
-    conv.advance_us(conv.rtt_us() + (rng.chance(30) ? rng.log_uniform(4'000, 60'000) : 0));
-    message.clear();
-    const std::array<std::uint32_t, 1> address{target.ip};
-    dns_response(message, id, target.name, kDnsTypeA, address, ttl);
-    conv.send_udp(Side::kServer, message);
-    if (with_aaaa) {
-      message.clear();
-      dns_response(message, static_cast<std::uint16_t>(id + 1), target.name, kDnsTypeAaaa, {}, ttl);
-      conv.advance_us(rng.between(10, 200));
-      conv.send_udp(Side::kServer, message);
-    }
+    emit_dns_lookup(conv, rng, target.name, target.ip);
   }
 };
+
+}  // namespace
+
+void emit_dns_lookup(Conversation& conv, Rng& rng, std::string_view name, std::uint32_t address) {
+  const auto id = static_cast<std::uint16_t>(rng.below(65536));
+  const bool with_aaaa = rng.chance(50);
+  const auto ttl = static_cast<std::uint32_t>(rng.between(30, 300));
+  conv.label().content_class = "dns";
+  conv.label().host = name;
+
+  Bytes message;
+  dns_query(message, id, name, kDnsTypeA);
+  conv.send_udp(Side::kClient, message);
+  if (with_aaaa) {
+    message.clear();
+    dns_query(message, static_cast<std::uint16_t>(id + 1), name, kDnsTypeAaaa);
+    conv.advance_us(rng.between(10, 60));
+    conv.send_udp(Side::kClient, message);
+  }
+  // A cache hit costs the round trip to the resolver; a miss also its upstream lookup.
+  conv.advance_us(conv.rtt_us() + (rng.chance(30) ? rng.log_uniform(4'000, 60'000) : 0));
+  message.clear();
+  const std::array<std::uint32_t, 1> addresses{address};
+  dns_response(message, id, name, kDnsTypeA, addresses, ttl);
+  conv.send_udp(Side::kServer, message);
+  if (with_aaaa) {
+    message.clear();
+    dns_response(message, static_cast<std::uint16_t>(id + 1), name, kDnsTypeAaaa, {}, ttl);
+    conv.advance_us(rng.between(10, 200));
+    conv.send_udp(Side::kServer, message);
+  }
+}
+
+namespace {
 
 template <class T>
 std::unique_ptr<Scenario> make() {

@@ -126,6 +126,21 @@ void TcpSession::close(Side initiator) {
   flush();
 }
 
+void TcpSession::probe(ProbeReply reply, bool raw_syn) {
+  raw_ = raw_syn;
+  const std::uint64_t syn = conv_.now_us();
+  push(syn, Side::kClient, kTcpSyn);
+  if (reply == ProbeReply::kRefused) {
+    push(syn + reaction_us(Side::kServer), Side::kServer, kTcpRst | kTcpAck);
+    pending_.back().seq = 0;  // RFC 9293 §3.10.7.1: the SYN carried no ACK to take a seq from
+  } else if (reply == ProbeReply::kSynAck) {
+    const std::uint64_t syn_ack = syn + reaction_us(Side::kServer);
+    push(syn_ack, Side::kServer, kTcpSyn | kTcpAck);
+    push(syn_ack + reaction_us(Side::kClient), Side::kClient, kTcpRst);
+  }
+  flush();
+}
+
 void TcpSession::flush() {
   std::stable_sort(pending_.begin(), pending_.end(),
                    [](const Segment& a, const Segment& b) { return a.ts_us < b.ts_us; });
@@ -136,7 +151,14 @@ void TcpSession::flush() {
     const auto tsval = static_cast<std::uint32_t>(d.ts_base + s.ts_us / 1000);
     const std::uint32_t tsecr = (s.flags & kTcpAck) != 0 ? dir(peer_of(s.from)).last_tsval : 0;
     d.last_tsval = tsval;
-    const std::size_t option_len = write_options(options, syn, tsval, tsecr);
+    const bool rst = (s.flags & kTcpRst) != 0;
+    std::size_t option_len = 0;
+    if (!raw_ && !rst) {
+      option_len = write_options(options, syn, tsval, tsecr);
+    } else if (syn) {
+      options = {2, 4, kMssOption >> 8, kMssOption & 0xff};
+      option_len = 4;
+    }
 
     const Ipv4Fields ip = conv_.ipv4_from(s.from);
     TcpFields tcp;
@@ -145,7 +167,8 @@ void TcpSession::flush() {
     tcp.seq = s.seq;
     tcp.ack = s.ack;
     tcp.flags = s.flags;
-    tcp.window = syn ? d.syn_window : d.window;
+    tcp.window = rst ? 0 : syn ? d.syn_window : d.window;
+    if (raw_ && syn && s.from == Side::kClient) tcp.window = 1024;
     tcp.options = std::span<const std::uint8_t>(options.data(), option_len);
     conv_.add_packet(
         s.ts_us, tcp_frame_size(option_len, s.payload.size()),

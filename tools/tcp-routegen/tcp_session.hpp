@@ -7,6 +7,11 @@
 //            first, growing by one per acknowledged segment up to 40 (57920 bytes, under the
 //            peer's 64 KiB window), each next burst clocked by the ACKs of the previous one.
 // close()    FIN/ACK from either side, answered with FIN/ACK (or ACK then FIN), then the last ACK.
+// probe()    a SYN and what answers it, for scans and floods (behaviour mode): nothing, the
+//            server's RST/ACK (closed port; seq 0, as Linux answers a segment without ACK), or a
+//            SYN-ACK that the client's kernel resets (RST, seq = the SYN-ACK's ack) because the SYN
+//            came from a raw socket. A raw SYN carries only MSS 1460 and a 1024-byte window, as
+//            nmap -sS sends it; the SYN-ACK then offers MSS only. RSTs carry no options, window 0.
 //
 // Sequence and acknowledgement numbers follow RFC 9293 from random ISNs; timestamps (RFC 7323)
 // tick at 1 kHz from a random base per side and echo the peer's latest value. Timing follows the
@@ -40,6 +45,9 @@ class TcpSession {
   void send(Side from, std::string_view text);
   void close(Side initiator);
 
+  enum class ProbeReply : std::uint8_t { kNone, kRefused, kSynAck };
+  void probe(ProbeReply reply, bool raw_syn);
+
  private:
   struct Segment {
     std::uint64_t ts_us;
@@ -70,6 +78,7 @@ class TcpSession {
   Rng& rng_;
   std::array<Direction, 2> dirs_;
   std::vector<Segment> pending_;
+  bool raw_ = false;  // set by probe(): MSS-only SYN options, none on other segments
 };
 
 }  // namespace tcpr::gen
