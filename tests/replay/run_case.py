@@ -7,13 +7,18 @@ replays the case's capture with `TCP_ROUTED replay CAPTURE --report-dir DIR [--c
 
   check_tshark_conversations  TCP/UDP flows in flows.jsonl == tshark's conversations, with the
                               same client, packet, byte and timestamp figures per direction
-  check_deterministic         flows.jsonl and summary.json (minus `processing`) identical across
+  check_deterministic         flows.jsonl and summary.json (minus `processing`; across worker counts
+                              also minus `flow_table`, whose expired/drained split follows each
+                              worker's own clock) identical across
                               a repeated run and across all worker counts
   check_egress_capture        out/*.pcap hold, as a multiset of frame bytes, input packets only,
                               and input packets − drops of them
   [expect.summary]            exact values of summary.json keys (tables compare the listed keys)
   [expect.drops]              summary.json drops, exactly: unlisted reasons must be 0 or absent
   [[expect.flows]]            each table matches exactly one flow on the keys it lists
+  check_agents                the behaviour verdicts: the case's check_agents.py REPORT_DIR
+                              CAPTURE.agents.jsonl must exit 0 for every run (agents.jsonl and
+                              events.jsonl also join check_deterministic)
   check_labels                the classification against CAPTURE.labels.jsonl (ground truth, one
                               line per conversation): every labelled conversation is a flow;
                               per class and per tag precision and recall >= min_precision /
@@ -51,7 +56,7 @@ DROP_HEADER = Path(__file__).resolve().parents[2] / "include/tcpr/abi/drop_reaso
 CASE_KEYS = {
     "description", "capture", "config", "workers", "timeout", "check_tshark_conversations",
     "check_deterministic", "check_egress_capture", "expect", "expect_error", "expect_exit_nonzero",
-    "check_labels", "min_precision", "min_recall",
+    "check_labels", "min_precision", "min_recall", "check_agents",
 }
 EXPECT_KEYS = {"summary", "drops", "flows"}
 # The replay report contract (DESIGN.md "Data contracts") for one flows.jsonl line.
@@ -228,6 +233,7 @@ class Run:
         self.label, self.rc, self.stdout, self.stderr = label, rc, stdout, stderr
         self.seconds, self.dir, self.timed_out = seconds, Path(report_dir), timed_out
         self.flows_text = self.summary = self.flows = None
+        self.workers = None
 
 
 def run_tcp_routed(binary, capture, report_dir, config, workers, timeout, label):
@@ -356,10 +362,20 @@ def check_conversations(run, convs):
     return problems
 
 
-def summary_without_processing(run):
+def summary_without_processing(run, across_workers=False):
     s = dict(run.summary)
     s.pop("processing", None)
+    if across_workers:
+        # Each worker ages its own flows on its own packets' clock: how many ended by timeout
+        # rather than at the end of the capture depends on how flows were spread. The flows
+        # themselves (flows.jsonl) do not.
+        s.pop("flow_table", None)
     return json.dumps(s, indent=2)  # keeps the file's key order: order changes are differences
+
+
+def report_text(run, name):
+    path = run.dir / name
+    return path.read_text(errors="replace") if path.is_file() else ""
 
 
 def check_deterministic(runs):
@@ -369,8 +385,10 @@ def check_deterministic(runs):
         for what, a, b in (
                 ("flows.jsonl", ref.flows_text.decode(errors="replace"),
                  r.flows_text.decode(errors="replace")),
-                ("summary.json minus processing", summary_without_processing(ref),
-                 summary_without_processing(r))):
+                ("summary.json minus processing", summary_without_processing(ref, r.workers != ref.workers),
+                 summary_without_processing(r, r.workers != ref.workers)),
+                ("agents.jsonl", report_text(ref, "agents.jsonl"), report_text(r, "agents.jsonl")),
+                ("events.jsonl", report_text(ref, "events.jsonl"), report_text(r, "events.jsonl"))):
             if a == b:
                 continue
             diff = list(difflib.unified_diff(a.splitlines(), b.splitlines(), ref.label, r.label,
@@ -380,6 +398,17 @@ def check_deterministic(runs):
             if len(diff) > 24:
                 problems.append(f"    ... {len(diff) - 24} more diff lines")
     return problems
+
+
+def check_agents(run, capture, case_dir):
+    """The case's own checker decides (it knows the scenario); a non-zero exit is a failure."""
+    labels = Path(str(capture) + ".agents.jsonl")
+    cmd = [sys.executable, str(case_dir / "check_agents.py"), str(run.dir), str(labels)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if p.returncode == 0:
+        return []
+    return [f"{run.label}: check_agents.py exit {p.returncode}:"] + \
+        ["    " + line for line in (p.stdout + p.stderr).strip().splitlines()[-20:]]
 
 
 def check_egress(run, in_linktype, in_frames):
@@ -661,6 +690,7 @@ def load_case(case_dir):
     unknown = set(case) - CASE_KEYS
     if unknown:
         raise CaseError(f"{path}: unknown keys {sorted(unknown)}")
+    case["_dir"] = case_dir
     if not isinstance(case.get("capture"), str):
         raise CaseError(f"{path}: `capture` (a path) is required")
     expect = case.get("expect", {})
@@ -749,6 +779,7 @@ def run_report_case(binary, case, capture, config, tmp):
     for i, w in enumerate(plan):
         label = f"run{i + 1}" + (f"(workers={w})" if w is not None else "")
         r = run_tcp_routed(binary, capture, tmp / f"report{i + 1}", config, w, timeout, label)
+        r.workers = w
         if r.timed_out:
             problems.append(f"{label}: did not finish within {timeout:g} s (killed)")
         elif r.rc != 0:
@@ -777,6 +808,8 @@ def run_report_case(binary, case, capture, config, tmp):
             problems += check_expect_drops(r, expect["drops"], known)
         if "flows" in expect:
             problems += check_expect_flows(r, expect["flows"])
+        if case.get("check_agents", False):
+            problems += check_agents(r, capture, case["_dir"])
         if labels is not None:
             p, table = check_labels(r, labels, case.get("min_precision", DEFAULT_MIN_SCORE),
                                     case.get("min_recall", DEFAULT_MIN_SCORE))
@@ -792,6 +825,8 @@ def run_report_case(binary, case, capture, config, tmp):
     checks += [f"expect.{k}" for k in ("summary", "drops", "flows") if k in expect]
     if labels is not None:
         checks.append(f"labels of {len(labels)} conversations")
+    if case.get("check_agents", False):
+        checks.append("agent verdicts (check_agents.py)")
     s = runs[0].summary
     summary = (f"{len(runs)} runs (workers {', '.join(str(w) for w in plan)}), "
                f"{s.get('packets')} packets, {len(runs[0].flows)} flows, "
