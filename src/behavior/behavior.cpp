@@ -102,7 +102,7 @@ std::uint32_t Behavior::cohort_of(const AgentKey& k, unsigned level) {
 std::uint32_t Behavior::agent_index(const AgentKey& k, std::uint64_t now_tick) {
   const std::uint64_t h = hash(k);
   if (const auto i = index_.find(k, h, key_of_); i != AgentIndex::kNone) return i;
-  if (agents_.size() >= cfg_.max_agents) evict_idle();
+  if (agents_.size() >= cfg_.max_agents) make_room();
   if (agents_.size() >= cfg_.max_agents) {
     ++counters_.agents_refused;
     return kNoCohort;
@@ -394,32 +394,56 @@ void Behavior::refit_cohorts() {
   }
 }
 
+void Behavior::remove_agent(std::uint32_t i) {
+  index_.erase(agents_[i].hash, i);
+  if (i + 1 != agents_.size()) {
+    const auto last = static_cast<std::uint32_t>(agents_.size() - 1);
+    index_.renumber(agents_[last].hash, last, i);
+    agents_[i] = agents_.back();
+    stats_of_[i] = stats_of_.back();
+  }
+  agents_.pop_back();
+  stats_of_.pop_back();
+  ++counters_.agents_evicted;
+}
+
+// Calm (TRUSTED/MONITORED, unpinned) agents idle for idle_timeout are forgotten.
 void Behavior::evict_idle() {
   const auto idle_ticks = static_cast<std::uint64_t>(cfg_.idle_timeout / cfg_.tick_seconds);
-  const bool full = agents_.size() >= cfg_.max_agents;
-  std::uint64_t oldest = ~0ull;
-  if (full) {
-    for (const auto& a : agents_)
-      if (a.zone <= TCPR_ZONE_MONITORED && a.pin == kNoPin) oldest = std::min(oldest, a.last_active);
-  }
   for (std::uint32_t i = 0; i < agents_.size();) {
-    Agent& a = agents_[i];
-    const bool idle = tick_no_ - a.last_active > idle_ticks || (full && a.last_active == oldest);
-    if (!idle || a.zone > TCPR_ZONE_MONITORED || a.pin != kNoPin || a.last_active == tick_no_) {
+    const Agent& a = agents_[i];
+    if (tick_no_ - a.last_active > idle_ticks && a.zone <= TCPR_ZONE_MONITORED && a.pin == kNoPin) {
+      remove_agent(i);
+    } else {
       ++i;
-      continue;
     }
-    index_.erase(a.hash, i);
-    if (i + 1 != agents_.size()) {
-      const auto last = static_cast<std::uint32_t>(agents_.size() - 1);
-      index_.renumber(agents_[last].hash, last, i);
-      agents_[i] = agents_.back();
-      stats_of_[i] = stats_of_.back();
-    }
-    agents_.pop_back();
-    stats_of_.pop_back();
-    ++counters_.agents_evicted;
   }
+}
+
+// The table is full and a new agent needs a place: the least recently active calm agent that was
+// not active in this tick gives it up (ties: the lower key). Candidates are ranked once per tick.
+bool Behavior::make_room() {
+  if (room_tick_ != tick_no_) {
+    room_tick_ = tick_no_;
+    room_.clear();
+    for (const auto& a : agents_)
+      if (a.zone <= TCPR_ZONE_MONITORED && a.pin == kNoPin && a.last_active != tick_no_)
+        room_.emplace_back(a.last_active, a.key);
+    std::sort(room_.begin(), room_.end(), [](const auto& x, const auto& y) {
+      return x.first != y.first ? x.first > y.first : y.second < x.second;   // oldest at the back
+    });
+  }
+  while (!room_.empty()) {
+    const AgentKey k = room_.back().second;
+    room_.pop_back();
+    const std::uint32_t i = index_.find(k, hash(k), key_of_);
+    if (i == AgentIndex::kNone || agents_[i].last_active == tick_no_ || agents_[i].zone > TCPR_ZONE_MONITORED ||
+        agents_[i].pin != kNoPin)
+      continue;
+    remove_agent(i);
+    return true;
+  }
+  return false;
 }
 
 void Behavior::publish() {

@@ -39,7 +39,7 @@ std::uint64_t hash(const AgentKey& k) noexcept;
 struct AgentKeyHash {
   std::size_t operator()(const AgentKey& k) const noexcept { return static_cast<std::size_t>(hash(k)); }
 };
-// "10.1.0.10", "[2001:db8::1]" → "2001:db8::1", "02:00:0a:01:00:0a", "vlan 7 10.1.0.10".
+// "10.1.0.10", "2001:db8::1", "02:00:0a:01:00:0a" (MAC keys), "vlan7/10.1.0.10" (VLAN+IP keys).
 std::string to_string(const AgentKey& k);
 // The inverse of to_string (for operator commands and labels).
 Result<AgentKey> parse_agent(std::string_view text, KeyMode mode);

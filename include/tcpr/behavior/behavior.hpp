@@ -142,6 +142,8 @@ class Behavior {
   void transition(Agent& a, Zone to, std::uint64_t ts_ns, std::string reason);
   void refit_cohorts();
   void evict_idle();
+  bool make_room();
+  void remove_agent(std::uint32_t i);
   void publish();
   std::uint32_t cohort_of(const AgentKey& k, unsigned level);
   std::string describe(const Score& s) const;
@@ -173,6 +175,8 @@ class Behavior {
   std::vector<ZoneEvent> events_;
   std::vector<double> tick_ms_;
   BehaviorCounters counters_;
+  std::vector<std::pair<std::uint64_t, AgentKey>> room_;   // eviction candidates, oldest last
+  std::uint64_t room_tick_ = ~0ull;
 };
 
 }  // namespace tcpr::behavior
