@@ -38,6 +38,7 @@ struct Behavior::Agent {
   std::array<std::uint8_t, 3> why{0xff, 0xff, 0xff};
   PeerMemory peers;
   std::uint32_t novel_cur = 0, novel_prev = 0;
+  std::uint32_t syn_carry = 0;   // SYNs of the last tick without a SYN-ACK in it
 };
 
 const AgentKey& Behavior::KeyOf::operator()(std::uint32_t i) const noexcept { return self->agents_[i].key; }
@@ -220,11 +221,19 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   const bool active = a.last_active == tick_no_;
   const TickStats* st = active ? stats_of_[i] : nullptr;
   FeatureVec raw{};
+  // Failed handshakes: SYNs still unanswered a tick after they were sent (a SYN late in a tick
+  // is answered in the next one), plus RSTs received.
+  const std::uint32_t syn = st != nullptr ? st->syn_out : 0, synack = st != nullptr ? st->synack_in : 0;
+  const std::uint32_t answered_late = synack > syn ? synack - syn : 0;
+  const std::uint32_t failed = (a.syn_carry > answered_late ? a.syn_carry - answered_late : 0) +
+                               (st != nullptr ? st->rst_in : 0);
+  a.syn_carry = syn > synack ? syn - synack : 0;
   if (st != nullptr) {
     raw_features(*st, cfg_.tick_seconds, raw);
     const unsigned held = std::min<std::uint32_t>(st->n_conns, kConnSamples);
     for (unsigned c = 0; c < held; ++c) a.beacon.observe(st->conns[c]);
   }
+  raw[kFailedHandshakes] = static_cast<float>(failed / cfg_.tick_seconds);
   raw[kBeaconRegularity] = a.beacon.regularity();
   // First contacts with internal hosts over a window of kPeerWindow..2·kPeerWindow ticks:
   // lateral movement visits new hosts in turn, one or two a tick, which a per-tick count misses.

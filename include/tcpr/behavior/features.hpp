@@ -27,7 +27,7 @@ enum Feature : unsigned {
   kNewFlows,           // connections (flows) it opened per s
   kDstIps,             // distinct destination IPs of its new flows in the tick (HyperLogLog)
   kDstPorts,           // distinct destination ports of its new flows in the tick (HyperLogLog)
-  kFailedHandshakes,   // per s: SYNs not answered by a SYN-ACK, plus RSTs received
+  kFailedHandshakes,   // per s: SYNs not answered by a SYN-ACK within a tick, plus RSTs received
   kMeanPayload,        // mean L4 payload bytes of the packets it sent
   kUpDownRatio,        // log((bytes out + 1) / (bytes in + 1)), over the medium horizon
   kBeaconRegularity,   // 1 − CV/0.2 of the intervals between its connections to one destination, in [0,1]
@@ -82,8 +82,9 @@ struct TickStats {
 
 using FeatureVec = std::array<float, kFeatures>;
 
-// Raw (natural units) features of one merged tick; kBeaconRegularity and kInternalPeers are
-// left 0: they need state across ticks, kept per agent (BeaconTracker, PeerMemory).
+// Raw (natural units) features of one merged tick. kFailedHandshakes here counts only this
+// tick's unanswered SYNs; the control thread replaces it, and kBeaconRegularity and
+// kInternalPeers, with values that need state across ticks (BeaconTracker, PeerMemory).
 void raw_features(const TickStats& s, double tick_seconds, FeatureVec& out) noexcept;
 
 // Per agent: intervals between connections to each of a few recent destinations, as EWMA
