@@ -247,10 +247,13 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
     a.novel_cur = 0;
   }
   raw[kInternalPeers] = static_cast<float>(a.novel_prev + a.novel_cur);
+  // Scored: the medium-horizon EWMA (≈ 1 s) of each feature, log-scaled where marked. A sparse
+  // agent's per-tick values are a spike per call and zeros between; their spread would hide
+  // "much more of the same" (an upload ten times a request), while the 1 s average does not.
   Vec x;
   for (unsigned f = 0; f < kFeatures; ++f) {
     if (f != kUpDownRatio) a.xm[f] += cfg_.alpha_medium * (raw[f] - a.xm[f]);
-    x[f] = kLogScaled[f] && raw[f] != 0.0f ? std::log1p(std::max(0.0f, raw[f])) : raw[f];
+    x[f] = kLogScaled[f] && a.xm[f] > 0.0f ? std::log1p(a.xm[f]) : (kLogScaled[f] ? 0.0f : a.xm[f]);
   }
   // The ratio over the medium horizon: within one tick a request goes out before its answer
   // comes back, so a per-tick ratio swings with every call.

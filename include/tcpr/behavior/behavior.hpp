@@ -69,7 +69,7 @@ struct BehaviorConfig {
   ScorerConfig scorer;
   float trust_initial = 0.5f, trust_gain = 0.01f, trust_loss = 0.5f, trust_threshold = 0.7f;
   float monitor_above = 0.80f, quarantine_above = 0.95f, restore_below = 0.30f, restore_trust = 0.5f;
-  std::uint32_t quarantine_ticks = 2, trusted_ticks = 30, min_dwell_ticks = 10;
+  std::uint32_t quarantine_ticks = 1, trusted_ticks = 30, min_dwell_ticks = 10;
   std::uint32_t isolate_violations = 3, restore_min_ticks = 300;
 };
 

@@ -205,7 +205,7 @@ TEST_CASE("an unfitted cohort scores nothing; the mean scores zero", "[scorer]")
 }
 
 TEST_CASE("cohort distance, diagonal covariance: two features off their mean, by hand", "[scorer]") {
-  const ScorerConfig cfg;  // λ 0.2, σ floor 0.15, κ 4, w_own 0.5
+  const ScorerConfig cfg;  // the defaults: λ 0.2, σ floor 0.15, κ 2, w_own 0.5
   const Scorer s(cfg);
   Sq cov{};
   Arr mean{};
@@ -223,7 +223,7 @@ TEST_CASE("cohort distance, diagonal covariance: two features off their mean, by
   const double d10 = 0.3 * 0.3 / (0.1 + 0.05 * 10 + (0.15 * 0.33) * (0.15 * 0.33));
   const Score sc = s.score(to_vec(x), Vec::Zero(), Vec::Ones(), false, m);
   CHECK(sc.d2 == Approx(d0 + d10).epsilon(1e-5));
-  CHECK(sc.value == Approx(chi2_16((d0 + d10) / 4)).margin(2e-4));
+  CHECK(sc.value == Approx(chi2_16((d0 + d10) / tcpr::behavior::ScorerConfig{}.distance_scale)).margin(2e-4));
   CHECK(sc.top[0] == kPktsOut);            // 11.76 …
   CHECK(sc.top[1] == kBeaconRegularity);   // … before 0.149
   CHECK(sc.top[2] == 0xff);                // nothing else contributes
@@ -253,7 +253,7 @@ TEST_CASE("cohort distance, two correlated features: 2×2 inverse by hand, λ = 
       const double d2 = y0 * w0 + y1 * w1;
       const Score sc = s.score(to_vec(x), Vec::Zero(), Vec::Ones(), false, m);
       CHECK(sc.d2 == Approx(d2).epsilon(1e-5));
-      CHECK(sc.value == Approx(chi2_16(d2 / 4)).margin(2e-4));
+      CHECK(sc.value == Approx(chi2_16(d2 / tcpr::behavior::ScorerConfig{}.distance_scale)).margin(2e-4));
       const unsigned first = y0 * w0 >= y1 * w1 ? kPktsOut : kBytesOut;
       CHECK(sc.top[0] == first);
       CHECK(sc.top[1] == (first == kPktsOut ? kBytesOut : kPktsOut));
@@ -366,7 +366,7 @@ TEST_CASE("own baseline by hand: diagonal cohort, one feature off", "[scorer]") 
   const double d2 = 0.5 * 4.0 + 0.5 * (0.36 / 0.3225);
   const Score sc = s.score(x, own_mean, own_var, true, m);
   CHECK(sc.d2 == Approx(d2).epsilon(1e-5));
-  CHECK(sc.value == Approx(chi2_16(d2 / 4)).margin(2e-4));
+  CHECK(sc.value == Approx(chi2_16(d2 / tcpr::behavior::ScorerConfig{}.distance_scale)).margin(2e-4));
   CHECK(sc.top[0] == kNewFlows);
   CHECK(sc.top[1] == 0xff);
   // An own variance below the floor is floored: σ = 0.15, z = 0.4/0.15.

@@ -365,6 +365,7 @@ TEST_CASE("a port scan after a warm baseline: MONITORED at onset, QUARANTINED af
           "violations, held until release",
           "[zones]") {
   BehaviorConfig cfg = base_config();
+  cfg.quarantine_ticks = 2;   // the rule under test: two ticks above quarantine_above
   // Restoration made easy: a QUARANTINED agent calm again would be back in MONITORED within
   // ~40 ticks; an ISOLATED one must stay.
   cfg.restore_min_ticks = 10;
