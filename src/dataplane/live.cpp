@@ -73,6 +73,15 @@ int run_live(const config::Config& cfg, const LiveOptions& opt) {
     if (c.drops.count[r] != 0)
       fmt::print("  drop {:<28} {}\n", drop_reason_name(static_cast<DropReason>(r)), c.drops.count[r]);
   }
+  if (const behavior::Behavior* b = engine.behavior(); b != nullptr) {
+    const auto bc = b->counters();
+    std::uint64_t zones[TCPR_ZONE__COUNT] = {};
+    const auto agents = b->report();
+    for (const auto& a : agents) ++zones[a.zone];
+    fmt::print("  behavior ticks {} agents {} trusted {} monitored {} quarantined {} isolated {} events {}\n", bc.ticks,
+               agents.size(), zones[TCPR_ZONE_TRUSTED], zones[TCPR_ZONE_MONITORED], zones[TCPR_ZONE_QUARANTINED],
+               zones[TCPR_ZONE_ISOLATED], b->events().size());
+  }
   engine.shutdown();
   return 0;
 }

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """Live mode on DPDK vdevs, no hugepages: tcp-routed --config FILE, stopped by a signal.
 
-Usage: test_live.py TCP_ROUTED CASE   (CASE: forward, forward_2_workers, drop_egress, bad_device,
+Usage: test_live.py TCP_ROUTED CASE   (CASE: forward, forward_2_workers, forward_behavior,
+  forward_behavior_2_workers, drop_egress, bad_device,
                                         too_few_lcores, bad_config)
 Expectations come from the input capture itself (read with scapy): what enters must leave,
 byte for byte, and the counters printed at exit must add up to it.
 """
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -72,11 +74,19 @@ def fail(msg):
     sys.exit(1)
 
 
-def check_forward(routed, workers):
+# Behaviour on, every IPv4 address an agent: the control thread ticks (10 ms) and swaps the
+# workers' tables while they forward; calm traffic must pass unchanged.
+BEHAVIOR = """[behavior]
+agents = ["0.0.0.0/0"]
+tick = 0.01
+"""
+
+
+def check_forward(routed, workers, extra=""):
     expected = [bytes(p) for p in rdpcap(CAPTURE)]
     with tempfile.TemporaryDirectory() as tmp:
         lcores = f"0-{workers}"
-        cfg = config(tmp, workers=workers, lcores=lcores)
+        cfg = config(tmp, workers=workers, lcores=lcores, extra=extra)
         out_pcap = os.path.join(tmp, "out.pcap")
         rc, out, err = run_until([routed, "--config", cfg],
                                  lambda: count_records(out_pcap) >= len(expected))
@@ -89,10 +99,14 @@ def check_forward(routed, workers):
             fail(f"output frames are not the input frames: {len(got)} vs {len(expected)}")
         if f"stopped after {len(expected)} packets" not in out:
             fail(f"final counters missing or wrong:\n{out}")
+        if extra:
+            m = re.search(r"behavior ticks (\d+) agents (\d+) .* quarantined 0 isolated 0", out)
+            if m is None or int(m.group(1)) == 0 or int(m.group(2)) == 0:
+                fail(f"no behaviour line with ticks, agents and nobody gated:\n{out}")
         in_tx = count_records(os.path.join(tmp, "in_tx.pcap"))
         if in_tx > 0:
             fail(f"{in_tx} frames went back out of the ingress port")
-    print(f"ok: {len(expected)} frames forwarded with {workers} worker(s)")
+    print(f"ok: {len(expected)} frames forwarded with {workers} worker(s)" + (" and behaviour on" if extra else ""))
 
 
 def check_drop_egress(routed):
@@ -136,6 +150,10 @@ def main():
         check_forward(routed, 1)
     elif case == "forward_2_workers":
         check_forward(routed, 2)
+    elif case == "forward_behavior":
+        check_forward(routed, 1, BEHAVIOR)
+    elif case == "forward_behavior_2_workers":
+        check_forward(routed, 2, BEHAVIOR)
     elif case == "drop_egress":
         check_drop_egress(routed)
     else:
