@@ -186,7 +186,6 @@ void Behavior::tick_quiescent() {
 }
 
 void Behavior::tick_live(std::uint64_t now_ns) {
-  live_ = true;
   const std::uint64_t epoch = ++swap_epoch_;
   for (auto& t : trackers_) t->request_swap(epoch);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);

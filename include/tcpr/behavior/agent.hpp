@@ -36,9 +36,6 @@ struct AgentKey {
 static_assert(sizeof(AgentKey) == 20, "AgentKey is hashed as raw bytes: no implicit padding");
 
 std::uint64_t hash(const AgentKey& k) noexcept;
-struct AgentKeyHash {
-  std::size_t operator()(const AgentKey& k) const noexcept { return static_cast<std::size_t>(hash(k)); }
-};
 // "10.1.0.10", "2001:db8::1", "02:00:0a:01:00:0a" (MAC keys), "vlan7/10.1.0.10" (VLAN+IP keys).
 std::string to_string(const AgentKey& k);
 // The inverse of to_string (for operator commands and labels).

@@ -157,7 +157,6 @@ class Behavior {
   std::uint64_t next_end_ = 0;
   std::uint64_t tick_no_ = 0;
   std::uint64_t swap_epoch_ = 0;
-  bool live_ = false;
   bool zones_changed_ = false;
 
   std::vector<Agent> agents_;

@@ -77,7 +77,6 @@ struct TickStats {
 
   void add_conn(const ConnEvent& e) noexcept;
   void merge(const TickStats& o) noexcept;
-  bool idle() const noexcept { return pkts_out == 0 && pkts_in == 0 && risk_hits == 0; }
 };
 
 using FeatureVec = std::array<float, kFeatures>;

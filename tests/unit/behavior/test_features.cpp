@@ -294,18 +294,6 @@ TEST_CASE("merge is associative and commutative, field by field", "[features]") 
   }
 }
 
-TEST_CASE("idle: nothing sent, received or tagged", "[features]") {
-  TickStats t;
-  CHECK(t.idle());
-  t.bytes_in = 5;  // bytes alone do not happen without packets; packets decide
-  CHECK(t.idle());
-  t.pkts_in = 1;
-  CHECK_FALSE(t.idle());
-  TickStats r;
-  r.risk_hits = 1;
-  CHECK_FALSE(r.idle());
-}
-
 namespace {
 
 // The documented beaconing rule, restated in double precision.
