@@ -252,7 +252,7 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   Vec x;
   for (unsigned f = 0; f < kFeatures; ++f) {
     if (f != kUpDownRatio) a.xm[f] += cfg_.alpha_medium * (raw[f] - a.xm[f]);
-    x[f] = kLogScaled[f] && a.xm[f] > 0.0f ? std::log1p(a.xm[f]) : (kLogScaled[f] ? 0.0f : a.xm[f]);
+    x[f] = kLogScaled[f] && a.xm[f] > 0.0f ? log1p_fast(a.xm[f]) : (kLogScaled[f] ? 0.0f : a.xm[f]);
   }
   // The ratio over the medium horizon: within one tick a request goes out before its answer
   // comes back, so a per-tick ratio swings with every call.

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 
 #include "tcpr/behavior/agent.hpp"
@@ -80,6 +81,19 @@ struct TickStats {
 };
 
 using FeatureVec = std::array<float, kFeatures>;
+
+// log(1 + x) for x ≥ 0, within 2e-6 · max(1, log(1 + x)): the exponent from the float's bits, and
+// ln m = 2·atanh((m − 1)/(m + 1)) to the s⁹ term for the mantissa m in [1, 2). The tick takes
+// 16 of these per agent; libm's log1pf cost a tenth of a tick at 100 000 agents.
+inline float log1p_fast(float x) noexcept {
+  const float y = 1.0f + x;
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(y);
+  const int e = static_cast<int>((bits >> 23) & 0xffu) - 127;
+  const float m = std::bit_cast<float>((bits & 0x7fffffu) | 0x3f800000u);
+  const float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+  const float ln_m = 2.0f * s * (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9)))));
+  return static_cast<float>(e) * 0.69314718f + ln_m;
+}
 
 // Raw (natural units) features of one merged tick. kFailedHandshakes here counts only this
 // tick's unanswered SYNs; the control thread replaces it, and kBeaconRegularity and

@@ -493,3 +493,19 @@ TEST_CASE("beacon: a free slot is used before a recent destination is evicted, a
     CHECK(b.regularity() == 1.0f);
   }
 }
+
+TEST_CASE("log1p_fast agrees with the C library's log1p", "[features]") {
+  // Reference: std::log1p in double. Error bound 2e-6 · max(1, log1p(x)): relative for large
+  // values, absolute for small ones (1 + x in float rounds small x to 6e-8).
+  std::mt19937 g(5);
+  std::uniform_real_distribution<double> exponent(-6.0, 12.0);
+  for (int i = 0; i < 200000; ++i) {
+    const float x = static_cast<float>(std::pow(10.0, exponent(g)));
+    const double want = std::log1p(static_cast<double>(x));
+    const double got = tcpr::behavior::log1p_fast(x);
+    INFO("x = " << x);
+    REQUIRE(std::abs(got - want) <= 2e-6 * std::max(1.0, want));
+  }
+  CHECK(tcpr::behavior::log1p_fast(0.0f) == 0.0f);
+  CHECK(tcpr::behavior::log1p_fast(1.0f) == Approx(std::log(2.0)).epsilon(1e-6));
+}
