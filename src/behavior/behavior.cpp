@@ -177,6 +177,7 @@ void Behavior::create_fresh() {
 
 void Behavior::tick_quiescent() {
   for (auto& t : trackers_) t->swap_quiescent();
+  harvest_ok_.assign(trackers_.size(), 1);
   run_tick(next_end_);
   next_end_ += tick_ns_;
   if (zones_changed_) {
@@ -189,8 +190,12 @@ void Behavior::tick_live(std::uint64_t now_ns) {
   const std::uint64_t epoch = ++swap_epoch_;
   for (auto& t : trackers_) t->request_swap(epoch);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
-  for (auto& t : trackers_) {
-    while (!t->swapped(epoch) && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  harvest_ok_.assign(trackers_.size(), 0);
+  for (std::size_t w = 0; w < trackers_.size(); ++w) {
+    while (!trackers_[w]->swapped(epoch) && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    // A worker that has not acknowledged may be swapping right now: its tables are left alone
+    // this tick (what it counted is merged at a later tick, not lost).
+    harvest_ok_[w] = trackers_[w]->swapped(epoch) ? 1 : 0;
   }
   run_tick(now_ns);
   if (zones_changed_ && publisher_->publish(pending_)) zones_changed_ = false;
@@ -201,14 +206,16 @@ void Behavior::run_tick(std::uint64_t end_ns) {
   ++tick_no_;
   ++counters_.ticks;
   // 1. Workers → appliance. The harvested tables are the ones workers are not filling.
-  for (auto& t : trackers_) harvest(t->harvest());
+  for (std::size_t w = 0; w < trackers_.size(); ++w)
+    if (harvest_ok_[w]) harvest(trackers_[w]->harvest());
   create_fresh();
   // 2. Every agent: features, score, trust, zone; cohort statistics for the next tick.
   for (auto& c : cohorts_) c.acc = CovarianceAcc<kFeatures>{};
   for (std::uint32_t i = 0; i < agents_.size(); ++i) update_agent(i, end_ns);
   // 3. Cohorts: leaves merge into parents (children have higher indices), then refit.
   refit_cohorts();
-  for (auto& t : trackers_) t->clear(t->harvest());
+  for (std::size_t w = 0; w < trackers_.size(); ++w)
+    if (harvest_ok_[w]) trackers_[w]->clear(trackers_[w]->harvest());
   merged_.clear();
   evict_idle();
   if (zones_changed_) publish();

@@ -157,6 +157,7 @@ class Behavior {
   std::uint64_t next_end_ = 0;
   std::uint64_t tick_no_ = 0;
   std::uint64_t swap_epoch_ = 0;
+  std::vector<char> harvest_ok_;       // by worker: its off table may be read this tick
   bool zones_changed_ = false;
 
   std::vector<Agent> agents_;
