@@ -82,6 +82,14 @@ Result<AgentKey> parse_agent(std::string_view text, KeyMode mode) {
   return k;
 }
 
+Prefix prefix_of(const packet::IpAddr& a, unsigned bits) noexcept {
+  Prefix p;
+  p.net = a;
+  p.bits = static_cast<std::uint8_t>(bits < 128 ? bits : 128);
+  for (unsigned i = p.bits; i < 128; ++i) p.net.b[i / 8] &= static_cast<std::uint8_t>(~(0x80u >> (i % 8)));
+  return p;
+}
+
 Result<Prefix> parse_prefix(std::string_view text) {
   const auto slash = text.find('/');
   packet::IpAddr a;
@@ -94,12 +102,8 @@ Result<Prefix> parse_prefix(std::string_view text) {
     if (r.ec != std::errc{} || r.ptr != digits.data() + digits.size() || bits > max_bits)
       return Error{fmt::format("'{}': bad prefix length", text)};
   }
-  Prefix p;
-  p.net = a;
-  p.bits = static_cast<std::uint8_t>(a.is_v4() ? bits + 96 : bits);
-  Prefix masked = p;
-  for (unsigned i = p.bits; i < 128; ++i) masked.net.b[i / 8] &= static_cast<std::uint8_t>(~(0x80u >> (i % 8)));
-  if (!(masked.net == p.net)) return Error{fmt::format("'{}': host bits are set", text)};
+  const Prefix p = prefix_of(a, a.is_v4() ? bits + 96 : bits);
+  if (!(p.net == a)) return Error{fmt::format("'{}': host bits are set", text)};
   return p;
 }
 

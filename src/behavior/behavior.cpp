@@ -70,30 +70,34 @@ Behavior::Behavior(const BehaviorConfig& cfg, unsigned workers, std::vector<bool
 
 Behavior::~Behavior() = default;
 
-// Level 0: the configured group or the /cohort_prefix subnet; 1: the /parent_prefix subnet
-// (none for a group); 2: the appliance.
-std::uint32_t Behavior::cohort_of(const AgentKey& k, unsigned level) {
-  if (level == 2) return 0;
-  std::string name;
+// The configured group an agent belongs to (the last that holds its address), or null; MAC-keyed
+// agents have no address and belong to none.
+const CohortGroup* Behavior::group_of(const AgentKey& k) const noexcept {
+  if (static_cast<KeyMode>(k.mode) == KeyMode::kMac) return nullptr;
   packet::IpAddr ip;
   std::memcpy(ip.b, k.addr, 16);
-  if (level == 0) {
-    for (const auto& g : cfg_.cohorts)
-      if (static_cast<KeyMode>(k.mode) != KeyMode::kMac && g.prefixes.contains(ip)) name = g.name;
-  }
-  if (name.empty()) {
-    if (static_cast<KeyMode>(k.mode) == KeyMode::kMac) return 0;
+  const CohortGroup* found = nullptr;
+  for (const auto& g : cfg_.cohorts)
+    if (g.prefixes.contains(ip)) found = &g;
+  return found;
+}
+
+// Level 0: the configured group or the /cohort_prefix subnet; 1: the /parent_prefix subnet
+// (none for a group); 2: the appliance. MAC-keyed agents have only the appliance.
+std::uint32_t Behavior::cohort_of(const AgentKey& k, unsigned level) {
+  if (level == 2 || static_cast<KeyMode>(k.mode) == KeyMode::kMac) return 0;
+  const CohortGroup* group = group_of(k);
+  if (group != nullptr && level == 1) return 0;
+  std::string name;
+  if (group != nullptr) {
+    name = group->name;
+  } else {
+    packet::IpAddr ip;
+    std::memcpy(ip.b, k.addr, 16);
     const bool v4 = ip.is_v4();
-    unsigned bits = level == 0 ? (v4 ? cfg_.cohort_prefix_v4 : cfg_.cohort_prefix_v6)
-                               : (v4 ? cfg_.parent_prefix_v4 : cfg_.parent_prefix_v6);
-    if (v4) bits += 96;
-    Prefix p;
-    p.net = ip;
-    p.bits = static_cast<std::uint8_t>(std::min(bits, 128u));
-    for (unsigned i = p.bits; i < 128; ++i) p.net.b[i / 8] &= static_cast<std::uint8_t>(~(0x80u >> (i % 8)));
-    name = to_string(p);
-  } else if (level == 1) {
-    return 0;
+    const unsigned bits = level == 0 ? (v4 ? cfg_.cohort_prefix_v4 : cfg_.cohort_prefix_v6)
+                                     : (v4 ? cfg_.parent_prefix_v4 : cfg_.parent_prefix_v6);
+    name = to_string(prefix_of(ip, v4 ? bits + 96 : bits));
   }
   auto [it, inserted] = cohort_ids_.try_emplace(name, static_cast<std::uint32_t>(cohorts_.size()));
   if (inserted) cohorts_.emplace_back(name);
@@ -114,14 +118,7 @@ std::uint32_t Behavior::agent_index(const AgentKey& k, std::uint64_t now_tick) {
   a.last_active = now_tick;
   // Parents first, so a child's index is always above its parent's (refit merges upwards).
   a.path[2] = 0;
-  const bool group = [&] {
-    packet::IpAddr ip;
-    std::memcpy(ip.b, k.addr, 16);
-    for (const auto& g : cfg_.cohorts)
-      if (g.prefixes.contains(ip)) return true;
-    return false;
-  }();
-  a.path[1] = group ? 0 : cohort_of(k, 1);
+  a.path[1] = cohort_of(k, 1);
   a.path[0] = cohort_of(k, 0);
   if (cohorts_[a.path[0]].parent == kNoCohort && a.path[0] != 0) cohorts_[a.path[0]].parent = a.path[1];
   if (a.path[1] != 0 && cohorts_[a.path[1]].parent == kNoCohort) cohorts_[a.path[1]].parent = 0;

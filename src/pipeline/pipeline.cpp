@@ -17,7 +17,16 @@ Pipeline::Pipeline(const PipelineConfig& cfg, ReportSink sink)
     behavior_ = cfg.behavior;
     tracker_ = &behavior_->tracker(cfg.worker);
     inline_ticks_ = cfg.inline_ticks;
+    if (classifier_ != nullptr) view_of(classifier_->db());   // built here, not on a packet
   }
+}
+
+// A new class database goes to the classifier when a generation is free; its behaviour view is
+// built then, between bursts, so the packet path only ever looks one up.
+void Pipeline::adopt_pending_classes() {
+  if (!classifier_->set_db(pending_classes_)) return;
+  pending_classes_.reset();
+  if (behavior_ != nullptr) view_of(classifier_->db());
 }
 
 // Names resolved once per class database: flows carry class ids and tag bits of their own
@@ -47,7 +56,7 @@ const Pipeline::DbView& Pipeline::view_of(const classify::ClassDb& db) {
 }
 
 // The zone gate. `flow` is the flow index, or flow::kNil.
-DropReason Pipeline::gate(const packet::ParsedPacket& p, const packet::PacketView& pkt, std::uint32_t flow,
+DropReason Pipeline::gate(const packet::ParsedPacket& p, std::uint32_t flow,
                           const behavior::AgentTracker::PacketInfo& info) noexcept {
   const auto agents = tracker_->account(p, info);
   if (agents.zone < TCPR_ZONE_QUARANTINED) return TCPR_DROP_NONE;
@@ -62,14 +71,13 @@ DropReason Pipeline::gate(const packet::ParsedPacket& p, const packet::PacketVie
     const std::uint8_t c = classifier_->state(flow).class_id;
     if (c < v.quarantine_ok.size() && v.quarantine_ok[c]) return TCPR_DROP_NONE;
   }
-  (void)pkt;
   return TCPR_DROP_ZONE_QUARANTINED;
 }
 
 void Pipeline::set_classes(std::shared_ptr<const classify::ClassDb> db) {
   if (classifier_ == nullptr || db == nullptr) return;
   pending_classes_ = std::move(db);
-  if (classifier_->set_db(pending_classes_)) pending_classes_.reset();
+  adopt_pending_classes();
 }
 
 void Pipeline::on_flow_end(void* ctx, const flow::FlowEntry& f, flow::EndReason why) {
@@ -128,7 +136,7 @@ Verdict Pipeline::finish_one(const packet::PacketView& pkt, Staged& s) noexcept 
     info.wire_len = pkt.wire_len;
     info.ingress = pkt.port;
     info.egress = egress;
-    if (const DropReason d = gate(p, pkt, flow_idx, info); d != TCPR_DROP_NONE) return {route::kNoEgress, d};
+    if (const DropReason d = gate(p, flow_idx, info); d != TCPR_DROP_NONE) return {route::kNoEgress, d};
   }
   if (egress == route::kNoEgress) return {route::kNoEgress, TCPR_DROP_NO_EGRESS};
   return {egress, TCPR_DROP_NONE};
@@ -153,7 +161,7 @@ void Pipeline::process_stage(const packet::PacketView* pkts, std::uint16_t n, Ve
 }
 
 void Pipeline::process(const packet::PacketView* pkts, std::uint16_t n, Verdict* out) noexcept {
-  if (pending_classes_ != nullptr && classifier_->set_db(pending_classes_)) pending_classes_.reset();
+  if (pending_classes_ != nullptr) adopt_pending_classes();
   if (tracker_ == nullptr) {
     process_run(pkts, n, out);
     return;

@@ -52,6 +52,8 @@ struct Prefix {
     return (a.b[full] & mask) == net.b[full];
   }
 };
+// The prefix of `bits` bits (over the 128-bit form) that holds `a`: host bits cleared.
+Prefix prefix_of(const packet::IpAddr& a, unsigned bits) noexcept;
 // "10.1.0.0/16", "2001:db8::/32", "10.1.0.7" (a host). Host bits must be zero.
 Result<Prefix> parse_prefix(std::string_view text);
 std::string to_string(const Prefix& p);

@@ -146,6 +146,7 @@ class Behavior {
   void remove_agent(std::uint32_t i);
   void publish();
   std::uint32_t cohort_of(const AgentKey& k, unsigned level);
+  const CohortGroup* group_of(const AgentKey& k) const noexcept;
   std::string describe(const Score& s) const;
 
   BehaviorConfig cfg_;

@@ -113,7 +113,6 @@ class AgentTracker {
 
   // Between bursts: adopt a newer zone snapshot; take a requested table swap.
   void poll() noexcept;
-  bool is_agent(const packet::IpAddr& a) const noexcept { return cfg_.agents.contains(a); }
 
   // Control side. request_swap()/swapped() for a running worker; swap_quiescent() when the worker
   // is known to be idle (a replay at a tick boundary). harvest() is the table not being filled.

@@ -118,7 +118,7 @@ class Pipeline {
   Staged staged_[kStage];
   static void on_flow_end(void* ctx, const flow::FlowEntry& f, flow::EndReason why);
   void process_run(const packet::PacketView* pkts, std::uint16_t n, Verdict* out) noexcept;
-  DropReason gate(const packet::ParsedPacket& p, const packet::PacketView& pkt, std::uint32_t flow,
+  DropReason gate(const packet::ParsedPacket& p, std::uint32_t flow,
                   const behavior::AgentTracker::PacketInfo& info) noexcept;
   // Per class database: class id → ClassGroup, allowed-in-quarantine, and the hard-tag mask.
   struct DbView {
@@ -128,6 +128,7 @@ class Pipeline {
     std::uint16_t hard_tags = 0;
   };
   const DbView& view_of(const classify::ClassDb& db);
+  void adopt_pending_classes();
 
   ReportSink sink_;
   flow::FlowTable flows_;
