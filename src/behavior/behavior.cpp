@@ -17,45 +17,61 @@ constexpr std::uint32_t kRecentTicks = 10;   // an agent idle longer than this i
 constexpr std::uint32_t kModelTicks = 20;    // ticks a cohort model is fed before use
 constexpr std::uint64_t kPeerWindow = 50;    // ticks per internal-peer window
 constexpr float kPriorTicks = 100;           // weight of the cohort's variance in an agent's own
+// kLogScaled as 1/0 factors.
+constexpr std::array<float, kFeatures> kLogBlend = [] {
+  std::array<float, kFeatures> m{};
+  for (unsigned f = 0; f < kFeatures; ++f) m[f] = kLogScaled[f] ? 1.0f : 0.0f;
+  return m;
+}();
 }  // namespace
 
+// An agent's state in two parts, in parallel vectors: what every tick reads and writes (the
+// tick streams through all of it, so its size is the tick's memory traffic), and what only
+// connections, transitions, operators and reports touch.
 struct Behavior::Agent {
   Vec xf = Vec::Zero();          // fast EWMA of the scored vector
   Vec mean = Vec::Zero();        // own baseline (slow EWMA of xf) and its variance
   Vec var = Vec::Zero();
   FeatureVec xm{};               // medium EWMA, natural units (report)
-  AgentKey key;
-  BeaconTracker beacon;
   std::uint32_t path[3] = {kNoCohort, kNoCohort, kNoCohort};   // leaf, parent, appliance
   std::uint32_t ticks = 0, baseline_n = 0, dwell = 0, low_run = 0, high_run = 0, violations = 0;
   std::uint64_t last_active = 0;
   float trust = 0, score = 0, max_score = 0;
+  float regularity = 0;          // cold.beacon.regularity(), copied when it changes
   Zone zone = TCPR_ZONE_MONITORED;
   Zone pin = kNoPin;
-  std::uint64_t pin_until = 0;   // tick number; 0: no expiry
-  std::uint64_t first_anomalous_ns = 0;
-  std::uint64_t hash = 0;
-  std::array<std::uint8_t, 3> why{0xff, 0xff, 0xff};
-  PeerMemory peers;
   std::uint32_t novel_cur = 0, novel_prev = 0;
   std::uint32_t syn_carry = 0;   // SYNs of the last tick without a SYN-ACK in it
 };
 
-const AgentKey& Behavior::KeyOf::operator()(std::uint32_t i) const noexcept { return self->agents_[i].key; }
+struct Behavior::AgentCold {
+  AgentKey key;
+  std::uint64_t hash = 0;
+  std::uint64_t pin_until = 0;   // tick number; 0: no expiry
+  std::uint64_t first_anomalous_ns = 0;
+  std::array<std::uint8_t, 3> why{0xff, 0xff, 0xff};
+  BeaconTracker beacon;
+  PeerMemory peers;
+};
+
+std::uint64_t Behavior::last_active_of(std::uint32_t i) const noexcept { return agents_[i].last_active; }
 
 struct Behavior::Cohort {
   explicit Cohort(std::string n) : name(std::move(n)) {}
   std::string name;
   std::uint32_t parent = kNoCohort;
   CovarianceAcc<kFeatures> acc;
+  ShiftedCoMoment<kFeatures> tick;   // this tick's learning vectors (acc is made from it)
   Eigen::Matrix<double, kFeatures, 1> mean = Eigen::Matrix<double, kFeatures, 1>::Zero();
   Eigen::Matrix<double, kFeatures, kFeatures> cov = Eigen::Matrix<double, kFeatures, kFeatures>::Zero();
   CohortModel model;
 };
 
 Behavior::Behavior(const BehaviorConfig& cfg, unsigned workers, std::vector<bool> agent_port)
-    : cfg_(cfg), scorer_(cfg.scorer), key_of_{this} {
+    : cfg_(cfg), scorer_(cfg.scorer) {
   tick_ns_ = static_cast<std::uint64_t>(cfg_.tick_seconds * 1e9);
+  per_s_ = static_cast<float>(1.0 / cfg_.tick_seconds);
+  idle_ticks_ = static_cast<std::uint64_t>(cfg_.idle_timeout / cfg_.tick_seconds);
   publisher_ = std::make_shared<SnapshotPublisher<ZoneSnapshot>>(std::make_shared<const ZoneSnapshot>(), workers);
   TrackerConfig tc;
   tc.key_mode = cfg_.key_mode;
@@ -106,14 +122,13 @@ std::uint32_t Behavior::cohort_of(const AgentKey& k, unsigned level) {
 
 std::uint32_t Behavior::agent_index(const AgentKey& k, std::uint64_t now_tick) {
   const std::uint64_t h = hash(k);
-  if (const auto i = index_.find(k, h, key_of_); i != AgentIndex::kNone) return i;
+  if (const auto i = index_.find(k, h); i != AgentIndex::kNone) return i;
   if (agents_.size() >= cfg_.max_agents) make_room();
   if (agents_.size() >= cfg_.max_agents) {
     ++counters_.agents_refused;
     return kNoCohort;
   }
   Agent a;
-  a.key = k;
   a.trust = cfg_.trust_initial;
   a.last_active = now_tick;
   // Parents first, so a child's index is always above its parent's (refit merges upwards).
@@ -124,9 +139,11 @@ std::uint32_t Behavior::agent_index(const AgentKey& k, std::uint64_t now_tick) {
   if (a.path[1] != 0 && cohorts_[a.path[1]].parent == kNoCohort) cohorts_[a.path[1]].parent = 0;
   const auto idx = static_cast<std::uint32_t>(agents_.size());
   agents_.push_back(a);
+  cold_.emplace_back();
+  cold_.back().key = k;
+  cold_.back().hash = h;
   stats_of_.push_back(nullptr);
-  agents_.back().hash = h;
-  index_.insert(h, idx, agents_.size(), key_of_);
+  index_.insert(k, h, idx, agents_.size());
   ++counters_.agents_created;
   return idx;
 }
@@ -135,13 +152,16 @@ std::uint32_t Behavior::agent_index(const AgentKey& k, std::uint64_t now_tick) {
 // after the tick); an agent seen by several workers gets a merged copy. New agents are created
 // after every worker's table has been read, in key order, so agent order (and every
 // floating-point sum over agents) does not depend on how agents were spread over workers.
+// The index slot of a lookup a few slots ahead is prefetched: at 100 000 agents every lookup
+// is a cache miss, and they are independent.
 void Behavior::harvest(AgentTracker::Table& t) {
+  constexpr std::uint32_t kAhead = 16;
   for (std::uint32_t s = 0; s < t.used; ++s) {
+    if (s + kAhead < t.used) index_.prefetch(t.slots[s + kAhead].hash);
     const TickStats& in = t.slots[s].stats;
-    if (const auto i = index_.find(in.key, t.slots[s].hash, key_of_); i != AgentIndex::kNone) {
-      if (agents_[i].last_active != tick_no_) {
+    if (const auto i = index_.find(in.key, t.slots[s].hash); i != AgentIndex::kNone) {
+      if (stats_of_[i] == nullptr) {
         stats_of_[i] = &in;   // the agent's first stats this tick
-        agents_[i].last_active = tick_no_;
       } else {
         merged_.push_back(*stats_of_[i]);
         merged_.back().merge(in);
@@ -167,7 +187,6 @@ void Behavior::create_fresh() {
     i = j;
     if (idx == kNoCohort) continue;
     stats_of_[idx] = st;
-    agents_[idx].last_active = tick_no_;
   }
   fresh_.clear();
 }
@@ -207,8 +226,21 @@ void Behavior::run_tick(std::uint64_t end_ns) {
     if (harvest_ok_[w]) harvest(trackers_[w]->harvest());
   create_fresh();
   // 2. Every agent: features, score, trust, zone; cohort statistics for the next tick.
-  for (auto& c : cohorts_) c.acc = CovarianceAcc<kFeatures>{};
-  for (std::uint32_t i = 0; i < agents_.size(); ++i) update_agent(i, end_ns);
+  for (auto& c : cohorts_) c.tick.reset(c.mean);
+  // Memory-bound at scale (every agent's state is read and written): the next agents' state and
+  // this tick's stats are requested a few agents ahead.
+  constexpr std::uint32_t kAhead = 4;
+  for (std::uint32_t i = 0; i < agents_.size(); ++i) {
+    if (i + kAhead < agents_.size()) {
+      const auto* hot = reinterpret_cast<const char*>(&agents_[i + kAhead]);
+      for (std::size_t off = 0; off < sizeof(Agent); off += 64) __builtin_prefetch(hot + off, 1);
+      if (const auto* st = reinterpret_cast<const char*>(stats_of_[i + kAhead]); st != nullptr) {
+        __builtin_prefetch(st);
+        __builtin_prefetch(st + 64);
+      }
+    }
+    update_agent(i, end_ns);
+  }
   // 3. Cohorts: leaves merge into parents (children have higher indices), then refit.
   refit_cohorts();
   for (std::size_t w = 0; w < trackers_.size(); ++w)
@@ -221,8 +253,10 @@ void Behavior::run_tick(std::uint64_t end_ns) {
 
 void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   Agent& a = agents_[i];
-  const bool active = a.last_active == tick_no_;
-  const TickStats* st = active ? stats_of_[i] : nullptr;
+  AgentCold& cold = cold_[i];
+  const TickStats* st = stats_of_[i];
+  stats_of_[i] = nullptr;
+  if (st != nullptr) a.last_active = tick_no_;
   FeatureVec raw{};
   // Failed handshakes: SYNs still unanswered a tick after they were sent (a SYN late in a tick
   // is answered in the next one), plus RSTs received.
@@ -234,16 +268,17 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   if (st != nullptr) {
     raw_features(*st, cfg_.tick_seconds, raw);
     const unsigned held = std::min<std::uint32_t>(st->n_conns, kConnSamples);
-    for (unsigned c = 0; c < held; ++c) a.beacon.observe(st->conns[c]);
+    for (unsigned c = 0; c < held; ++c) cold.beacon.observe(st->conns[c]);
+    if (held != 0) a.regularity = cold.beacon.regularity();
   }
-  raw[kFailedHandshakes] = static_cast<float>(failed / cfg_.tick_seconds);
-  raw[kBeaconRegularity] = a.beacon.regularity();
+  raw[kFailedHandshakes] = static_cast<float>(failed) * per_s_;
+  raw[kBeaconRegularity] = a.regularity;
   // First contacts with internal hosts over a window of kPeerWindow..2·kPeerWindow ticks:
   // lateral movement visits new hosts in turn, one or two a tick, which a per-tick count misses.
   if (st != nullptr) {
     const unsigned held = std::min<std::uint32_t>(st->n_conns, kConnSamples);
     for (unsigned c = 0; c < held; ++c)
-      if (st->conns[c].internal != 0 && a.peers.novel(st->conns[c].host)) ++a.novel_cur;
+      if (st->conns[c].internal != 0 && cold.peers.novel(st->conns[c].host)) ++a.novel_cur;
   }
   if (tick_no_ % kPeerWindow == 0) {
     a.novel_prev = a.novel_cur;
@@ -253,15 +288,20 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   // Scored: the medium-horizon EWMA (≈ 1 s) of each feature, log-scaled where marked. A sparse
   // agent's per-tick values are a spike per call and zeros between; their spread would hide
   // "much more of the same" (an upload ten times a request), while the 1 s average does not.
+  // Plain loops over the sixteen features: the compiler vectorises them, log1p_fast included
+  // (Eigen's log is exact to an ulp and three times the cost).
+  for (unsigned f = 0; f < kFeatures; ++f) a.xm[f] += cfg_.alpha_medium * (raw[f] - a.xm[f]);
   Vec x;
-  for (unsigned f = 0; f < kFeatures; ++f) {
-    if (f != kUpDownRatio) a.xm[f] += cfg_.alpha_medium * (raw[f] - a.xm[f]);
-    x[f] = kLogScaled[f] && a.xm[f] > 0.0f ? log1p_fast(a.xm[f]) : (kLogScaled[f] ? 0.0f : a.xm[f]);
-  }
-  // The ratio over the medium horizon: within one tick a request goes out before its answer
-  // comes back, so a per-tick ratio swings with every call.
-  a.xm[kUpDownRatio] = std::log((a.xm[kBytesOut] + 1.0f) / (a.xm[kBytesIn] + 1.0f));
-  x[kUpDownRatio] = a.xm[kUpDownRatio];
+  // A select without a branch (a branch stops the vectoriser). Log-scaled features are averages
+  // of non-negative rates; the one that may be negative (the ratio) is not log-scaled, and
+  // log1p_fast is finite for any finite input, so its factor 0 removes it.
+  for (unsigned f = 0; f < kFeatures; ++f) x[f] = a.xm[f] + kLogBlend[f] * (log1p_fast(a.xm[f]) - a.xm[f]);
+  // The ratio over the medium horizon (replacing its average above, after the vector passes): within
+  // one tick a request goes out before its answer comes back, so a per-tick ratio swings with
+  // every call.
+  const float ratio = log_fast((a.xm[kBytesOut] + 1.0f) / (a.xm[kBytesIn] + 1.0f));
+  a.xm[kUpDownRatio] = ratio;
+  x[kUpDownRatio] = ratio;
   a.xf += cfg_.alpha_fast * (x - a.xf);
   ++a.ticks;
 
@@ -270,26 +310,28 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   if (cohorts_[leaf].model.ready && cohorts_[leaf].model.members >= cfg_.min_cohort) model = &cohorts_[leaf].model;
   else if (cohorts_[mid].model.ready && cohorts_[mid].model.members >= cfg_.min_cohort) model = &cohorts_[mid].model;
 
-  Score s;
+  // The own variance is shrunk towards the cohort's with the weight of kPriorTicks ticks: a
+  // young baseline has seen too few of the agent's bursts to know its spread.
   const bool recent = tick_no_ - a.last_active <= kRecentTicks;
-  if (recent && model->ready && model->ticks >= kModelTicks) {
-    // The own variance is shrunk towards the cohort's with the weight of kPriorTicks ticks: a
-    // young baseline has seen too few of the agent's bursts to know its spread.
-    const float n = static_cast<float>(a.baseline_n);
-    const Vec var = (n * a.var + kPriorTicks * model->var) / (n + kPriorTicks);
-    s = scorer_.score(a.xf, a.mean, var, a.baseline_n >= cfg_.warmup_ticks, *model);
-  }
+  const float n = static_cast<float>(a.baseline_n);
+  Score s = recent && model->ready && model->ticks >= kModelTicks
+                ? scorer_.score(a.xf, a.mean, (n * a.var + kPriorTicks * model->var) * (1.0f / (n + kPriorTicks)),
+                                a.baseline_n >= cfg_.warmup_ticks, *model, false)
+                : Score{};
   const bool hard = st != nullptr && st->risk_hits != 0;
   if (hard) s.value = 1.0f, s.top = {static_cast<std::uint8_t>(kRiskTags), 0xff, 0xff};
+  // The "why" is needed for a new maximum and for a transition on the score.
+  else if (s.value > 0 && (s.value >= a.max_score || s.value > std::min(cfg_.monitor_above, cfg_.quarantine_above)))
+    Scorer::rank(s);
   a.score = s.value;
-  if (s.value >= a.max_score && s.value > 0) a.max_score = s.value, a.why = s.top;
+  if (s.value >= a.max_score && s.value > 0) a.max_score = s.value, cold.why = s.top;
 
   // Trust: earned slowly, lost fast.
   if (hard) a.trust = 0;
   else if (s.value < cfg_.restore_below) a.trust += cfg_.trust_gain * (1 - a.trust);
   else if (s.value > cfg_.monitor_above) a.trust -= cfg_.trust_loss * a.trust;
 
-  step_zone(a, s, st, end_ns);
+  step_zone(i, s, st, end_ns);
 
   // Baselines learn only from behaviour that looks normal.
   if (!hard && s.value < cfg_.monitor_above && a.zone <= TCPR_ZONE_MONITORED) {
@@ -298,14 +340,17 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
     a.mean += alpha * d;
     a.var = (1 - alpha) * (a.var + alpha * d.cwiseProduct(d));
     ++a.baseline_n;
-    cohorts_[leaf].acc.add(a.xf.cast<double>());
+    cohorts_[leaf].tick.add(a.xf);
   }
+  if (tick_no_ - a.last_active > idle_ticks_ && a.zone <= TCPR_ZONE_MONITORED && a.pin == kNoPin) idle_.push_back(i);
 }
 
-void Behavior::transition(Agent& a, Zone to, std::uint64_t ts_ns, std::string reason) {
+void Behavior::transition(std::uint32_t i, Zone to, std::uint64_t ts_ns, std::string reason) {
+  Agent& a = agents_[i];
+  AgentCold& cold = cold_[i];
   if (a.zone == to) return;
-  events_.push_back({ts_ns, a.key, a.zone, to, a.score, std::move(reason)});
-  if (to >= TCPR_ZONE_QUARANTINED && a.first_anomalous_ns == 0) a.first_anomalous_ns = ts_ns;
+  events_.push_back({ts_ns, cold.key, a.zone, to, a.score, std::move(reason)});
+  if (to >= TCPR_ZONE_QUARANTINED && cold.first_anomalous_ns == 0) cold.first_anomalous_ns = ts_ns;
   // high_run survives an escalation (TRUSTED → MONITORED on the way to QUARANTINED).
   if (to < a.zone) a.high_run = 0;
   a.zone = to;
@@ -315,18 +360,20 @@ void Behavior::transition(Agent& a, Zone to, std::uint64_t ts_ns, std::string re
   ++counters_.zone_changes;
 }
 
-void Behavior::step_zone(Agent& a, const Score& s, const TickStats* st, std::uint64_t end_ns) {
+void Behavior::step_zone(std::uint32_t i, const Score& s, const TickStats* st, std::uint64_t end_ns) {
+  Agent& a = agents_[i];
   ++a.dwell;
   a.low_run = s.value < cfg_.restore_below ? a.low_run + 1 : 0;
   const bool hard = st != nullptr && st->risk_hits != 0;
-  if (a.pin != kNoPin && a.pin_until != 0 && tick_no_ >= a.pin_until) a.pin = kNoPin;
+  if (a.pin != kNoPin && cold_[i].pin_until != 0 && tick_no_ >= cold_[i].pin_until) a.pin = kNoPin;
   if (hard) {
     // The worker gated the agent when it saw the signal; validate that local decision here.
     const std::uint64_t ts = st->first_risk_ns;
     if (a.pin != kNoPin && a.pin < TCPR_ZONE_QUARANTINED) {
       ++counters_.local_reverted;
-      events_.push_back({ts, a.key, a.zone, TCPR_ZONE_QUARANTINED, 1.0f, "hard signal: risk tag (local decision)"});
-      events_.push_back({end_ns, a.key, TCPR_ZONE_QUARANTINED, a.pin, 1.0f, "local decision reverted: operator pin"});
+      const AgentKey& key = cold_[i].key;
+      events_.push_back({ts, key, a.zone, TCPR_ZONE_QUARANTINED, 1.0f, "hard signal: risk tag (local decision)"});
+      events_.push_back({end_ns, key, TCPR_ZONE_QUARANTINED, a.pin, 1.0f, "local decision reverted: operator pin"});
       // The agent ends in the pinned zone (both events are written; no third one).
       if (a.zone != a.pin) {
         a.zone = a.pin;
@@ -339,19 +386,19 @@ void Behavior::step_zone(Agent& a, const Score& s, const TickStats* st, std::uin
     ++counters_.local_confirmed;
     zones_changed_ = true;   // the worker's local gate ends with the next snapshot
     if (a.zone < TCPR_ZONE_QUARANTINED) {
-      transition(a, TCPR_ZONE_QUARANTINED, ts, "hard signal: risk tag (local decision, confirmed)");
+      transition(i, TCPR_ZONE_QUARANTINED, ts, "hard signal: risk tag (local decision, confirmed)");
       return;
     }
     ++a.violations;
   }
   if (a.pin != kNoPin) {
-    transition(a, a.pin, end_ns, "operator pin");
+    transition(i, a.pin, end_ns, "operator pin");
     return;
   }
   if (s.value > cfg_.quarantine_above) {
     ++a.high_run;
     if (a.zone < TCPR_ZONE_QUARANTINED && a.high_run >= cfg_.quarantine_ticks) {
-      transition(a, TCPR_ZONE_QUARANTINED, end_ns, fmt::format("score {:.3f} > {} for {} ticks; {}", s.value,
+      transition(i, TCPR_ZONE_QUARANTINED, end_ns, fmt::format("score {:.3f} > {} for {} ticks; {}", s.value,
                                                              cfg_.quarantine_above, cfg_.quarantine_ticks, describe(s)));
       return;
     }
@@ -360,21 +407,21 @@ void Behavior::step_zone(Agent& a, const Score& s, const TickStats* st, std::uin
     a.high_run = 0;
   }
   if (a.zone == TCPR_ZONE_QUARANTINED && a.violations >= cfg_.isolate_violations) {
-    transition(a, TCPR_ZONE_ISOLATED, end_ns, fmt::format("{} violations while quarantined", a.violations));
+    transition(i, TCPR_ZONE_ISOLATED, end_ns, fmt::format("{} violations while quarantined", a.violations));
     return;
   }
   if (a.zone == TCPR_ZONE_TRUSTED && s.value > cfg_.monitor_above) {
-    transition(a, TCPR_ZONE_MONITORED, end_ns, fmt::format("score {:.3f} > {}; {}", s.value, cfg_.monitor_above, describe(s)));
+    transition(i, TCPR_ZONE_MONITORED, end_ns, fmt::format("score {:.3f} > {}; {}", s.value, cfg_.monitor_above, describe(s)));
     return;
   }
   if (a.zone == TCPR_ZONE_MONITORED && a.baseline_n >= cfg_.warmup_ticks && a.trust >= cfg_.trust_threshold &&
       a.low_run >= cfg_.trusted_ticks && a.dwell >= cfg_.min_dwell_ticks) {
-    transition(a, TCPR_ZONE_TRUSTED, end_ns, fmt::format("trust {:.2f} after {} low-score ticks", a.trust, a.low_run));
+    transition(i, TCPR_ZONE_TRUSTED, end_ns, fmt::format("trust {:.2f} after {} low-score ticks", a.trust, a.low_run));
     return;
   }
   if (a.zone == TCPR_ZONE_QUARANTINED && a.dwell >= cfg_.restore_min_ticks && a.trust >= cfg_.restore_trust &&
       a.low_run >= cfg_.trusted_ticks)
-    transition(a, TCPR_ZONE_MONITORED, end_ns, fmt::format("trust restored to {:.2f}", a.trust));
+    transition(i, TCPR_ZONE_MONITORED, end_ns, fmt::format("trust restored to {:.2f}", a.trust));
 }
 
 std::string Behavior::describe(const Score& s) const {
@@ -385,6 +432,7 @@ std::string Behavior::describe(const Score& s) const {
 }
 
 void Behavior::refit_cohorts() {
+  for (auto& c : cohorts_) c.acc = c.tick.result();
   for (std::size_t c = cohorts_.size(); c-- > 1;) {
     const std::uint32_t parent = cohorts_[c].parent == kNoCohort ? 0 : cohorts_[c].parent;
     cohorts_[parent].acc.merge(cohorts_[c].acc);
@@ -410,29 +458,26 @@ void Behavior::refit_cohorts() {
 }
 
 void Behavior::remove_agent(std::uint32_t i) {
-  index_.erase(agents_[i].hash, i);
+  index_.erase(cold_[i].hash, i);
   if (i + 1 != agents_.size()) {
     const auto last = static_cast<std::uint32_t>(agents_.size() - 1);
-    index_.renumber(agents_[last].hash, last, i);
+    index_.renumber(cold_[last].hash, last, i);
     agents_[i] = agents_.back();
+    cold_[i] = cold_.back();
     stats_of_[i] = stats_of_.back();
   }
   agents_.pop_back();
+  cold_.pop_back();
   stats_of_.pop_back();
   ++counters_.agents_evicted;
 }
 
-// Calm (TRUSTED/MONITORED, unpinned) agents idle for idle_timeout are forgotten.
+// Calm (TRUSTED/MONITORED, unpinned) agents idle for idle_timeout are forgotten (update_agent
+// lists them). Highest index first: remove_agent moves the last agent into the hole, and every
+// listed agent above the hole is gone by then.
 void Behavior::evict_idle() {
-  const auto idle_ticks = static_cast<std::uint64_t>(cfg_.idle_timeout / cfg_.tick_seconds);
-  for (std::uint32_t i = 0; i < agents_.size();) {
-    const Agent& a = agents_[i];
-    if (tick_no_ - a.last_active > idle_ticks && a.zone <= TCPR_ZONE_MONITORED && a.pin == kNoPin) {
-      remove_agent(i);
-    } else {
-      ++i;
-    }
-  }
+  for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) remove_agent(*it);
+  idle_.clear();
 }
 
 // The table is full and a new agent needs a place: the least recently active calm agent that was
@@ -441,9 +486,10 @@ bool Behavior::make_room() {
   if (room_tick_ != tick_no_) {
     room_tick_ = tick_no_;
     room_.clear();
-    for (const auto& a : agents_)
-      if (a.zone <= TCPR_ZONE_MONITORED && a.pin == kNoPin && a.last_active != tick_no_)
-        room_.emplace_back(a.last_active, a.key);
+    for (std::uint32_t i = 0; i < agents_.size(); ++i) {
+      const Agent& a = agents_[i];
+      if (a.zone <= TCPR_ZONE_MONITORED && a.pin == kNoPin && !active_now(i)) room_.emplace_back(a.last_active, cold_[i].key);
+    }
     std::sort(room_.begin(), room_.end(), [](const auto& x, const auto& y) {
       return x.first != y.first ? x.first > y.first : y.second < x.second;   // oldest at the back
     });
@@ -451,8 +497,8 @@ bool Behavior::make_room() {
   while (!room_.empty()) {
     const AgentKey k = room_.back().second;
     room_.pop_back();
-    const std::uint32_t i = index_.find(k, hash(k), key_of_);
-    if (i == AgentIndex::kNone || agents_[i].last_active == tick_no_ || agents_[i].zone > TCPR_ZONE_MONITORED ||
+    const std::uint32_t i = index_.find(k, hash(k));
+    if (i == AgentIndex::kNone || active_now(i) || agents_[i].zone > TCPR_ZONE_MONITORED ||
         agents_[i].pin != kNoPin)
       continue;
     remove_agent(i);
@@ -463,8 +509,8 @@ bool Behavior::make_room() {
 
 void Behavior::publish() {
   std::vector<std::pair<AgentKey, Zone>> entries;
-  for (const auto& a : agents_)
-    if (a.zone != TCPR_ZONE_MONITORED) entries.emplace_back(a.key, a.zone);
+  for (std::uint32_t i = 0; i < agents_.size(); ++i)
+    if (agents_[i].zone != TCPR_ZONE_MONITORED) entries.emplace_back(cold_[i].key, agents_[i].zone);
   pending_ = std::make_shared<const ZoneSnapshot>(tick_no_, entries);
 }
 
@@ -472,32 +518,34 @@ void Behavior::pin(const AgentKey& k, Zone z, double ttl_seconds) {
   const std::uint32_t i = agent_index(k, tick_no_);
   if (i == kNoCohort) return;
   agents_[i].pin = z;
-  agents_[i].pin_until = ttl_seconds > 0 ? tick_no_ + static_cast<std::uint64_t>(ttl_seconds / cfg_.tick_seconds) : 0;
+  cold_[i].pin_until = ttl_seconds > 0 ? tick_no_ + static_cast<std::uint64_t>(ttl_seconds / cfg_.tick_seconds) : 0;
 }
 
 void Behavior::release(const AgentKey& k) {
-  if (const auto i = index_.find(k, hash(k), key_of_); i != AgentIndex::kNone) {
+  if (const auto i = index_.find(k, hash(k)); i != AgentIndex::kNone) {
     Agent& a = agents_[i];
     a.pin = kNoPin;
     a.violations = 0;
     a.trust = cfg_.trust_initial;
-    transition(a, TCPR_ZONE_MONITORED, next_end_, "operator release");
+    transition(i, TCPR_ZONE_MONITORED, next_end_, "operator release");
   }
 }
 
 std::vector<AgentReport> Behavior::report() const {
   std::vector<AgentReport> out;
   out.reserve(agents_.size());
-  for (const auto& a : agents_) {
+  for (std::uint32_t i = 0; i < agents_.size(); ++i) {
+    const Agent& a = agents_[i];
+    const AgentCold& cold = cold_[i];
     AgentReport r;
-    r.key = a.key;
+    r.key = cold.key;
     r.zone = a.zone;
     r.trust = a.trust;
     r.score = a.score;
     r.max_score = a.max_score;
     r.features = a.xm;
-    r.first_anomalous_ns = a.first_anomalous_ns;
-    for (auto f : a.why)
+    r.first_anomalous_ns = cold.first_anomalous_ns;
+    for (auto f : cold.why)
       if (f < kFeatures) r.why.emplace_back(kFeatureNames[f]);
     const auto& leaf = cohorts_[a.path[0]];
     r.cohort = leaf.model.members >= cfg_.min_cohort ? leaf.name : cohorts_[a.path[1]].name;

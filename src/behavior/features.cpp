@@ -53,30 +53,6 @@ void TickStats::merge(const TickStats& o) noexcept {
   n_conns = total;
 }
 
-void raw_features(const TickStats& s, double tick_seconds, FeatureVec& out) noexcept {
-  const double per_s = tick_seconds > 0 ? 1.0 / tick_seconds : 0.0;
-  out[kPktsOut] = static_cast<float>(s.pkts_out * per_s);
-  out[kPktsIn] = static_cast<float>(s.pkts_in * per_s);
-  out[kBytesOut] = static_cast<float>(static_cast<double>(s.bytes_out) * per_s);
-  out[kBytesIn] = static_cast<float>(static_cast<double>(s.bytes_in) * per_s);
-  out[kNewFlows] = static_cast<float>(s.new_flows * per_s);
-  // The destination sketches are fed by new flows only.
-  out[kDstIps] = s.new_flows != 0 ? static_cast<float>(s.dst_ips.estimate()) : 0.0f;
-  out[kDstPorts] = s.new_flows != 0 ? static_cast<float>(s.dst_ports.estimate()) : 0.0f;
-  const std::uint32_t unanswered = s.syn_out > s.synack_in ? s.syn_out - s.synack_in : 0;
-  out[kFailedHandshakes] = static_cast<float>((unanswered + s.rst_in) * per_s);
-  out[kMeanPayload] = s.payload_pkts_out != 0
-                          ? static_cast<float>(static_cast<double>(s.payload_bytes_out) / s.payload_pkts_out)
-                          : 0.0f;
-  out[kUpDownRatio] = static_cast<float>(std::log((static_cast<double>(s.bytes_out) + 1.0) /
-                                                  (static_cast<double>(s.bytes_in) + 1.0)));
-  out[kBeaconRegularity] = 0.0f;
-  out[kInternalPeers] = 0.0f;
-  out[kLlmFlows] = static_cast<float>(s.class_flows[kGroupLlm] * per_s);
-  out[kToolFlows] = static_cast<float>(s.class_flows[kGroupTool] * per_s);
-  out[kDnsFlows] = static_cast<float>(s.class_flows[kGroupDns] * per_s);
-  out[kRiskTags] = static_cast<float>(s.risk_hits);
-}
 
 void BeaconTracker::observe(const ConnEvent& e) noexcept {
   ++clock_;
@@ -92,7 +68,9 @@ void BeaconTracker::observe(const ConnEvent& e) noexcept {
     }
   }
   if (hit == nullptr) {
-    *victim = Slot{e.dst, e.ts_ns, 0, 0, 0, clock_};
+    const bool was_best = victim->regularity >= regularity_ && regularity_ > 0;
+    *victim = Slot{e.dst, e.ts_ns, 0, 0, 0, 0, clock_};
+    if (was_best) regularity_ = best_regularity();
     return;
   }
   hit->age = clock_;
@@ -110,17 +88,20 @@ void BeaconTracker::observe(const ConnEvent& e) noexcept {
     hit->var = (1 - kAlpha) * (hit->var + kAlpha * d * d);
   }
   if (hit->intervals < 0xffff) ++hit->intervals;
+  // Only the slot that changed is recomputed (a square root and a division); the agent's value
+  // is the best slot's.
+  constexpr unsigned kMinIntervals = 4;   // fewer cannot tell a period from chance
+  const float before = hit->regularity;
+  hit->regularity = hit->intervals < kMinIntervals || hit->mean <= 0
+                        ? 0.0f
+                        : std::clamp(1.0f - std::sqrt(hit->var) / hit->mean / 0.2f, 0.0f, 1.0f);
+  if (hit->regularity >= regularity_) regularity_ = hit->regularity;
+  else if (before >= regularity_) regularity_ = best_regularity();
 }
 
-float BeaconTracker::regularity() const noexcept {
-  // Four intervals at least: fewer cannot tell a period from chance.
-  constexpr unsigned kMinIntervals = 4;
+float BeaconTracker::best_regularity() const noexcept {
   float best = 0;
-  for (const auto& s : slots_) {
-    if (s.intervals < kMinIntervals || s.mean <= 0) continue;
-    const float cv = std::sqrt(s.var) / s.mean;
-    best = std::max(best, std::clamp(1.0f - cv / 0.2f, 0.0f, 1.0f));
-  }
+  for (const auto& s : slots_) best = std::max(best, s.regularity);
   return best;
 }
 

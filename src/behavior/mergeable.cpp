@@ -33,6 +33,21 @@ double alpha(unsigned m) {
 
 namespace detail {
 
+namespace {
+// m·ln(m/zeros), with ln of small integers from a table: an agent's per-tick sketches are
+// nearly empty, so this is the estimate taken twice per agent per tick.
+double linear_counting(unsigned m, unsigned zeros) noexcept {
+  constexpr unsigned kLogs = 1025;
+  static const std::array<double, kLogs> kLn = [] {
+    std::array<double, kLogs> t{};
+    for (unsigned i = 1; i < kLogs; ++i) t[i] = std::log(static_cast<double>(i));
+    return t;
+  }();
+  if (m < kLogs) return m * (kLn[m] - kLn[zeros]);
+  return m * std::log(static_cast<double>(m) / zeros);
+}
+}  // namespace
+
 double hll_estimate(const std::uint8_t* reg, unsigned p) noexcept {
   const unsigned m = 1u << p;
   // A histogram of register values (at most 64 − p + 1, so 64 bins) makes the harmonic sum
@@ -49,7 +64,7 @@ double hll_estimate(const std::uint8_t* reg, unsigned p) noexcept {
   unsigned zeros = 0;
   for (unsigned i = 0; i < m; ++i) zeros += reg[i] == 0 ? 1u : 0u;
   if (zeros == m) return 0.0;
-  if (zeros != 0 && alpha(m) * m * m / zeros <= 2.5 * m) return m * std::log(static_cast<double>(m) / zeros);
+  if (zeros != 0 && alpha(m) * m * m / zeros <= 2.5 * m) return linear_counting(m, zeros);
   std::array<std::uint32_t, 64> hist{};
   for (unsigned i = 0; i < m; ++i) ++hist[reg[i] & 63u];
   double sum = 0;
@@ -59,7 +74,7 @@ double hll_estimate(const std::uint8_t* reg, unsigned p) noexcept {
   const double raw = alpha(m) * m * m / sum;
   // Small-range correction: linear counting while the raw estimate is biased (Heule et al.
   // 2013, §4/§5). No large-range correction: 64-bit hashes do not saturate.
-  if (raw <= 2.5 * m && hist[0] != 0) return m * std::log(static_cast<double>(m) / hist[0]);
+  if (raw <= 2.5 * m && hist[0] != 0) return linear_counting(m, hist[0]);
   return raw;
 }
 

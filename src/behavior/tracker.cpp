@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "tcpr/packet/parser.hpp"
@@ -68,10 +69,14 @@ AgentTracker::~AgentTracker() {
   }
 }
 
+// Only the index is reset here; a slot is zeroed when it is next handed out (slot_for), when the
+// worker writes its cache lines anyway — clearing 100 000 slots here was a seventh of a tick.
 void AgentTracker::clear(Table& t) noexcept {
-  for (std::uint32_t i = 0; i < t.used; ++i) {
-    t.index[t.slots[i].index_pos] = 0;
-    t.slots[i] = Slot{};
+  const std::size_t index_bytes = (static_cast<std::size_t>(mask_) + 1) * sizeof(std::uint32_t);
+  if (static_cast<std::size_t>(t.used) * 64 >= index_bytes) {
+    std::memset(t.index, 0, index_bytes);
+  } else {
+    for (std::uint32_t i = 0; i < t.used; ++i) t.index[t.slots[i].index_pos] = 0;
   }
   t.used = 0;
 }
@@ -125,6 +130,7 @@ AgentTracker::Slot* AgentTracker::slot_for(const AgentKey& k, std::uint64_t h) n
   }
   Slot& s = t.slots[t.used++];
   t.index[pos] = t.used;
+  s = Slot{};
   s.stats.key = k;
   s.hash = h;
   s.index_pos = pos;

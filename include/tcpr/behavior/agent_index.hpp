@@ -15,21 +15,23 @@ class AgentIndex {
  public:
   static constexpr std::uint32_t kNone = ~0u;
 
-  // `key_of(i)` must return agent i's key (the index stores numbers only).
-  template <typename KeyOf>
-  std::uint32_t find(const AgentKey& k, std::uint64_t h, KeyOf&& key_of) const noexcept {
+  std::uint32_t find(const AgentKey& k, std::uint64_t h) const noexcept {
     if (slots_.empty()) return kNone;
     for (std::size_t pos = h & mask_;; pos = (pos + 1) & mask_) {
       const Slot& s = slots_[pos];
       if (s.agent == kNone) return kNone;
-      if (s.hash == h && key_of(s.agent) == k) return s.agent;
+      if (s.hash == h && s.key == k) return s.agent;
     }
   }
 
-  template <typename KeyOf>
-  void insert(std::uint64_t h, std::uint32_t agent, std::size_t count_after, KeyOf&& key_of) {
-    if (count_after * 2 > slots_.size()) grow(count_after, key_of);
-    place(h, agent);
+  // A lookup of hash h is coming: start loading its home slot.
+  void prefetch(std::uint64_t h) const noexcept {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask_]);
+  }
+
+  void insert(const AgentKey& k, std::uint64_t h, std::uint32_t agent, std::size_t count_after) {
+    if (count_after * 2 > slots_.size()) grow(count_after);
+    place(Slot{h, agent, k});
   }
 
   // Removes `agent` (whose hash is h).
@@ -60,20 +62,21 @@ class AgentIndex {
   struct Slot {
     std::uint64_t hash = 0;
     std::uint32_t agent = kNone;
+    AgentKey key;
   };
-  void place(std::uint64_t h, std::uint32_t agent) noexcept {
-    std::size_t pos = h & mask_;
+  static_assert(sizeof(Slot) == 32, "two slots per cache line");
+  void place(const Slot& in) noexcept {
+    std::size_t pos = in.hash & mask_;
     while (slots_[pos].agent != kNone) pos = (pos + 1) & mask_;
-    slots_[pos] = Slot{h, agent};
+    slots_[pos] = in;
   }
-  template <typename KeyOf>
-  void grow(std::size_t count, KeyOf&&) {
+  void grow(std::size_t count) {
     std::vector<Slot> old;
     old.swap(slots_);
     slots_.assign(std::bit_ceil(std::max<std::size_t>(1024, count * 4)), Slot{});
     mask_ = slots_.size() - 1;
     for (const Slot& s : old)
-      if (s.agent != kNone) place(s.hash, s.agent);
+      if (s.agent != kNone) place(s);
   }
 
   std::vector<Slot> slots_;

@@ -132,16 +132,20 @@ class Behavior {
 
  private:
   struct Agent;
+  struct AgentCold;
   struct Cohort;
   void run_tick(std::uint64_t end_ns);
   std::uint32_t agent_index(const AgentKey& k, std::uint64_t now_tick);
   void harvest(AgentTracker::Table& t);
   void create_fresh();
   void update_agent(std::uint32_t i, std::uint64_t end_ns);
-  void step_zone(Agent& a, const Score& s, const TickStats* st, std::uint64_t end_ns);
-  void transition(Agent& a, Zone to, std::uint64_t ts_ns, std::string reason);
+  void step_zone(std::uint32_t i, const Score& s, const TickStats* st, std::uint64_t end_ns);
+  void transition(std::uint32_t i, Zone to, std::uint64_t ts_ns, std::string reason);
   void refit_cohorts();
   void evict_idle();
+  // Active in the tick under way (stats harvested) or in the last one finished.
+  bool active_now(std::uint32_t i) const noexcept { return stats_of_[i] != nullptr || last_active_of(i) == tick_no_; }
+  std::uint64_t last_active_of(std::uint32_t i) const noexcept;
   bool make_room();
   void remove_agent(std::uint32_t i);
   void publish();
@@ -155,6 +159,8 @@ class Behavior {
   std::shared_ptr<const ZoneSnapshot> pending_;
   std::vector<std::unique_ptr<AgentTracker>> trackers_;
   std::uint64_t tick_ns_ = 100'000'000;
+  float per_s_ = 10;                   // 1 / tick_seconds
+  std::uint64_t idle_ticks_ = 3000;    // idle_timeout in ticks
   std::uint64_t next_end_ = 0;
   std::uint64_t tick_no_ = 0;
   std::uint64_t swap_epoch_ = 0;
@@ -162,13 +168,10 @@ class Behavior {
   bool zones_changed_ = false;
 
   std::vector<Agent> agents_;
-  struct KeyOf {
-    const Behavior* self;
-    const AgentKey& operator()(std::uint32_t i) const noexcept;
-  };
+  std::vector<AgentCold> cold_;                // by agent, beside agents_
   AgentIndex index_;
-  KeyOf key_of_;
-  std::vector<const TickStats*> stats_of_;   // by agent: this tick's stats (null: idle)
+  std::vector<const TickStats*> stats_of_;   // by agent: this tick's stats (null: idle); reset by update_agent
+  std::vector<std::uint32_t> idle_;           // agents found idle for idle_timeout this tick
   std::deque<TickStats> merged_;         // this tick's merges of agents seen by several workers
   std::vector<const TickStats*> fresh_;  // this tick's stats of agents not yet known
   std::vector<Cohort> cohorts_;

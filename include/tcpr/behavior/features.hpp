@@ -82,11 +82,11 @@ struct TickStats {
 
 using FeatureVec = std::array<float, kFeatures>;
 
-// log(1 + x) for x ≥ 0, within 2e-6 · max(1, log(1 + x)): the exponent from the float's bits, and
-// ln m = 2·atanh((m − 1)/(m + 1)) to the s⁹ term for the mantissa m in [1, 2). The tick takes
-// 16 of these per agent; libm's log1pf cost a tenth of a tick at 100 000 agents.
-inline float log1p_fast(float x) noexcept {
-  const float y = 1.0f + x;
+// log(y) for a normal float y > 0, and log(1 + x) for x ≥ 0, within 2e-6 · max(1, |log y|): the
+// exponent from the float's bits, and ln m = 2·atanh((m − 1)/(m + 1)) to the s⁹ term for the
+// mantissa m in [1, 2). The tick takes 17 of these per agent; libm's cost a tenth of a tick at
+// 100 000 agents.
+inline float log_fast(float y) noexcept {
   const std::uint32_t bits = std::bit_cast<std::uint32_t>(y);
   const int e = static_cast<int>((bits >> 23) & 0xffu) - 127;
   const float m = std::bit_cast<float>((bits & 0x7fffffu) | 0x3f800000u);
@@ -94,29 +94,61 @@ inline float log1p_fast(float x) noexcept {
   const float ln_m = 2.0f * s * (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9)))));
   return static_cast<float>(e) * 0.69314718f + ln_m;
 }
+inline float log1p_fast(float x) noexcept { return log_fast(1.0f + x); }
 
 // Raw (natural units) features of one merged tick. kFailedHandshakes here counts only this
 // tick's unanswered SYNs; the control thread replaces it, and kBeaconRegularity and
 // kInternalPeers, with values that need state across ticks (BeaconTracker, PeerMemory).
-void raw_features(const TickStats& s, double tick_seconds, FeatureVec& out) noexcept;
+inline void raw_features(const TickStats& s, double tick_seconds, FeatureVec& out) noexcept {
+  // Float throughout: these are rates for a score, and the tick computes them for every active
+  // agent (the double conversions and divisions were a tenth of the tick). Inline, so the tick
+  // keeps `out` in registers rather than storing it and reading it back as vectors.
+  const float per_s = tick_seconds > 0 ? static_cast<float>(1.0 / tick_seconds) : 0.0f;
+  out[kPktsOut] = static_cast<float>(s.pkts_out) * per_s;
+  out[kPktsIn] = static_cast<float>(s.pkts_in) * per_s;
+  out[kBytesOut] = static_cast<float>(s.bytes_out) * per_s;
+  out[kBytesIn] = static_cast<float>(s.bytes_in) * per_s;
+  out[kNewFlows] = static_cast<float>(s.new_flows) * per_s;
+  // The destination sketches are fed by new flows only, so one new flow is one destination
+  // (exact, and most agents' ticks: no sketch is read).
+  out[kDstIps] = s.new_flows > 1 ? static_cast<float>(s.dst_ips.estimate()) : static_cast<float>(s.new_flows);
+  out[kDstPorts] = s.new_flows > 1 ? static_cast<float>(s.dst_ports.estimate()) : static_cast<float>(s.new_flows);
+  const std::uint32_t unanswered = s.syn_out > s.synack_in ? s.syn_out - s.synack_in : 0;
+  out[kFailedHandshakes] = static_cast<float>(unanswered + s.rst_in) * per_s;
+  out[kMeanPayload] = s.payload_pkts_out != 0
+                          ? static_cast<float>(s.payload_bytes_out) / static_cast<float>(s.payload_pkts_out)
+                          : 0.0f;
+  out[kUpDownRatio] = log_fast((static_cast<float>(s.bytes_out) + 1.0f) / (static_cast<float>(s.bytes_in) + 1.0f));
+  out[kBeaconRegularity] = 0.0f;
+  out[kInternalPeers] = 0.0f;
+  out[kLlmFlows] = static_cast<float>(s.class_flows[kGroupLlm]) * per_s;
+  out[kToolFlows] = static_cast<float>(s.class_flows[kGroupTool]) * per_s;
+  out[kDnsFlows] = static_cast<float>(s.class_flows[kGroupDns]) * per_s;
+  out[kRiskTags] = static_cast<float>(s.risk_hits);
+}
 
 // Per agent: intervals between connections to each of a few recent destinations, as EWMA
 // mean/variance; regularity is high when one destination is contacted at a steady period.
 class BeaconTracker {
  public:
   void observe(const ConnEvent& e) noexcept;
-  float regularity() const noexcept;
+  // Kept up to date by observe(): the tick reads it for every agent, most of which connected
+  // to nothing new.
+  float regularity() const noexcept { return regularity_; }
 
  private:
   struct Slot {
     std::uint64_t dst = 0, last_ns = 0;
     float mean = 0, var = 0;
+    float regularity = 0;   // 1 − CV/0.2 in [0,1]; 0 below kMinIntervals
     std::uint16_t intervals = 0;
     std::uint16_t age = 0;
   };
+  float best_regularity() const noexcept;
   static constexpr unsigned kSlots = 4;
   Slot slots_[kSlots];
   std::uint16_t clock_ = 0;
+  float regularity_ = 0;
 };
 
 // Per agent: the internal hosts it has contacted (a 512-bit Bloom filter, k = 3), to count

@@ -44,7 +44,7 @@ struct CohortModel {
   Vec mean = Vec::Zero();
   Vec var = Vec::Zero();            // diag(S): the prior of a young agent's own variance
   Mat sigma_inv = Mat::Identity();  // Σ_c⁻¹
-  Mat corr_inv = Mat::Identity();   // R⁻¹
+  Vec sd = Vec::Ones();             // √diag(Σ_c): R⁻¹ = diag(sd)·Σ_c⁻¹·diag(sd)
   std::uint32_t members = 0;
   std::uint32_t ticks = 0;          // ticks the model has been fed
   bool ready = false;
@@ -54,6 +54,7 @@ struct Score {
   float value = 0;
   float d2 = 0;
   std::array<std::uint8_t, 3> top{0xff, 0xff, 0xff};   // feature indices, largest contribution first
+  Vec contrib = Vec::Zero();                            // per feature; sums to d2
 };
 
 class Scorer {
@@ -62,16 +63,29 @@ class Scorer {
   // Builds the model from a covariance estimate of the cohort (mean, covariance, members).
   void fit(CohortModel& m, const Eigen::Matrix<double, kFeatures, 1>& mean,
            const Eigen::Matrix<double, kFeatures, kFeatures>& cov, std::uint32_t members) const;
-  Score score(const Vec& x, const Vec& own_mean, const Vec& own_var, bool own_ready, const CohortModel& c) const noexcept;
+  // with_top = false leaves `top` empty (fill it later with rank()): ranking costs as much as
+  // the rest of a score, and the tick needs it only for the few agents whose score matters.
+  Score score(const Vec& x, const Vec& own_mean, const Vec& own_var, bool own_ready, const CohortModel& c,
+              bool with_top = true) const noexcept;
+  // Fills s.top from s.contrib.
+  static void rank(Score& s) noexcept;
   // Chi-square CDF with kFeatures degrees of freedom (tabulated, linear interpolation).
-  float chi2_cdf(float x) const noexcept;
+  float chi2_cdf(float x) const noexcept {
+    if (!(x > 0)) return 0;
+    if (x >= table_max_) return 1;
+    const float pos = x * inv_step_;
+    const auto i = static_cast<unsigned>(pos);
+    if (i >= kTable - 1) return cdf_[kTable - 1];   // x just under table_max_, rounded up
+    const float f = pos - static_cast<float>(i);
+    return cdf_[i] + f * (cdf_[i + 1] - cdf_[i]);
+  }
   const ScorerConfig& config() const noexcept { return cfg_; }
 
  private:
   ScorerConfig cfg_;
   Vec floor2_;                     // squared σ floor per feature
   static constexpr unsigned kTable = 4096;
-  float table_max_ = 0, table_step_ = 0;
+  float table_max_ = 0, table_step_ = 0, inv_step_ = 0;
   std::vector<float> cdf_;
 };
 

@@ -197,6 +197,21 @@ TEST_CASE("raw_features: distinct destinations come from the sketches", "[featur
   CHECK(f[kDstPorts] == Approx(1).margin(0.05));
 }
 
+TEST_CASE("raw_features: one new flow is one destination, without the sketches", "[features]") {
+  // The sketches are fed by new flows only: a tick with one new flow has exactly one
+  // destination address and port, whatever the registers hold.
+  TickStats s = keyed();
+  s.new_flows = 1;
+  FeatureVec f;
+  raw_features(s, 0.1, f);
+  CHECK(f[kDstIps] == 1.0f);
+  CHECK(f[kDstPorts] == 1.0f);
+  s.new_flows = 0;
+  raw_features(s, 0.1, f);
+  CHECK(f[kDstIps] == 0.0f);
+  CHECK(f[kDstPorts] == 0.0f);
+}
+
 TEST_CASE("add_conn keeps the earliest kConnSamples by (time, destination), sorted", "[features]") {
   std::mt19937_64 g(11);
   for (unsigned n : {0u, 1u, 5u, 6u, 7u, 40u}) {

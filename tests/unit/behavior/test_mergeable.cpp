@@ -185,6 +185,66 @@ template <int D> void check_covariance_merges() {
   for (int i = 0; i < D; ++i) CHECK(std::abs(ab_c.mean[i] - a_bc.mean[i]) <= 1e-9 * mean_scale);
 }
 
+// ---- ShiftedCoMoment (the tick's one-pass cohort statistics) -------------------------------
+
+// The inputs are floats (the tick's vectors); the reference is the two-pass covariance of the
+// same float values in double. Float sums run over at most kBlock terms, so the error is float
+// rounding of the shifted products, ~1e-6 of the spread — checked at 1e-4 of it.
+template <int D> void check_shifted(std::size_t n, double shift_offset) {
+  const auto xs = correlated<D>(n, 31 + D);
+  std::vector<Vec<D>> rounded(xs.size());
+  std::vector<Eigen::Matrix<float, D, 1>> xf(xs.size());
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    xf[k] = xs[k].template cast<float>();
+    rounded[k] = xf[k].template cast<double>();
+  }
+  Vec<D> ref_mean;
+  const Mat<D> ref = two_pass_cov<D>(rounded, ref_mean);
+  ShiftedCoMoment<D> sc;
+  sc.reset(ref_mean + Vec<D>::Constant(shift_offset));   // a shift near, not at, the mean
+  for (const auto& x : xf) sc.add(x);
+  const CovarianceAcc<D> acc = sc.result();
+  REQUIRE(acc.n == static_cast<double>(n));
+  const double spread = ref.diagonal().maxCoeff();
+  for (int i = 0; i < D; ++i) CHECK(std::abs(acc.mean[i] - ref_mean[i]) <= 1e-4 * std::sqrt(spread));
+  const Mat<D> cov = acc.covariance();
+  for (int i = 0; i < D; ++i)
+    for (int j = 0; j < D; ++j) CHECK(std::abs(cov(i, j) - ref(i, j)) <= 1e-4 * spread);
+  CHECK(acc.comoment == acc.comoment.transpose());
+}
+
+TEST_CASE("ShiftedCoMoment: one pass equals the two-pass covariance (blocks, partial block)",
+          "[mergeable]") {
+  check_shifted<16>(64 * 7 + 13, 0.5);   // whole blocks and a partial one
+  check_shifted<16>(5, -0.3);            // less than one block
+  check_shifted<4>(300, 1.0);
+  check_shifted<3>(300, 1.0);            // D not a multiple of 4: the plain column update
+}
+
+TEST_CASE("ShiftedCoMoment: empty, and a result merges like any CovarianceAcc", "[mergeable]") {
+  ShiftedCoMoment<4> e;
+  e.reset(Vec<4>::Zero());
+  CHECK(e.result().n == 0);
+  const auto xs = correlated<4>(200, 3);
+  ShiftedCoMoment<4> a, b;
+  a.reset(Vec<4>::Constant(5));
+  b.reset(Vec<4>::Constant(5));
+  CovarianceAcc<4> whole;
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    const Eigen::Matrix<float, 4, 1> x = xs[k].cast<float>();
+    (k < 80 ? a : b).add(x);
+    whole.add(x.cast<double>());
+  }
+  CovarianceAcc<4> merged = a.result();
+  merged.merge(b.result());
+  CHECK(merged.n == whole.n);
+  for (int i = 0; i < 4; ++i) {
+    CHECK(merged.mean[i] == Approx(whole.mean[i]).epsilon(1e-5));
+    for (int j = 0; j < 4; ++j)
+      CHECK(merged.comoment(i, j) == Approx(whole.comoment(i, j)).epsilon(1e-4).margin(1e-3));
+  }
+}
+
 // ---- HyperLogLog ----------------------------------------------------------------------------
 
 template <unsigned P> void add_range(HyperLogLog<P>& h, std::uint64_t lo, std::uint64_t hi,
