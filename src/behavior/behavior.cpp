@@ -154,7 +154,7 @@ std::uint32_t Behavior::agent_index(const AgentKey& k, std::uint64_t now_tick) {
 // floating-point sum over agents) does not depend on how agents were spread over workers.
 // The index slot of a lookup a few slots ahead is prefetched: at 100 000 agents every lookup
 // is a cache miss, and they are independent.
-void Behavior::harvest(AgentTracker::Table& t) {
+void Behavior::harvest(AgentTracker::Table& t, unsigned worker) {
   constexpr std::uint32_t kAhead = 16;
   for (std::uint32_t s = 0; s < t.used; ++s) {
     if (s + kAhead < t.used) index_.prefetch(t.slots[s + kAhead].hash);
@@ -169,6 +169,26 @@ void Behavior::harvest(AgentTracker::Table& t) {
       }
     } else {
       fresh_.push_back(&in);
+    }
+  }
+  // Hard signals of agents that found no slot: a tick's stats holding only the signal.
+  for (std::uint32_t h = 0; h < t.n_hard; ++h) {
+    TickStats sig;
+    sig.key = t.hard[h].key;
+    sig.risk_hits = 1;
+    sig.first_risk_ns = t.hard[h].ts_ns;
+    sig.first_risk_worker = worker;
+    if (const auto i = index_.find(sig.key, hash(sig.key)); i != AgentIndex::kNone) {
+      if (stats_of_[i] != nullptr) {
+        merged_.push_back(*stats_of_[i]);
+        merged_.back().merge(sig);
+      } else {
+        merged_.push_back(sig);
+      }
+      stats_of_[i] = &merged_.back();
+    } else {
+      merged_.push_back(sig);
+      fresh_.push_back(&merged_.back());
     }
   }
 }
@@ -223,7 +243,7 @@ void Behavior::run_tick(std::uint64_t end_ns) {
   ++counters_.ticks;
   // 1. Workers → appliance. The harvested tables are the ones workers are not filling.
   for (std::size_t w = 0; w < trackers_.size(); ++w)
-    if (harvest_ok_[w]) harvest(trackers_[w]->harvest());
+    if (harvest_ok_[w]) harvest(trackers_[w]->harvest(), static_cast<unsigned>(w));
   create_fresh();
   // 2. Every agent: features, score, trust, zone; cohort statistics for the next tick.
   for (auto& c : cohorts_) c.tick.reset(c.mean);
@@ -558,7 +578,10 @@ std::vector<AgentReport> Behavior::report() const {
 
 BehaviorCounters Behavior::counters() const {
   BehaviorCounters c = counters_;
-  for (const auto& t : trackers_) c.tick_table_full += t->counters().table_full;
+  for (const auto& t : trackers_) {
+    c.tick_table_full += t->counters().table_full;
+    c.tick_hard_overflow += t->counters().hard_overflow_full;
+  }
   return c;
 }
 

@@ -79,6 +79,7 @@ void AgentTracker::clear(Table& t) noexcept {
     for (std::uint32_t i = 0; i < t.used; ++i) t.index[t.slots[i].index_pos] = 0;
   }
   t.used = 0;
+  t.n_hard = 0;
 }
 
 void AgentTracker::poll() noexcept {
@@ -213,8 +214,13 @@ AgentTracker::Agents AgentTracker::account(const packet::ParsedPacket& p, const 
       a.zone = a.sender_zone = zone_of(*s);
     } else {
       // No slot this tick (table full): not counted, but still in its zone — the gate never
-      // fails open — and a hard signal still gates it.
-      if (info.hard_hits != 0 && zone_of_key(k) < TCPR_ZONE_QUARANTINED) remember_gate(k);
+      // fails open — and a hard signal still gates it and still reaches the control thread.
+      if (info.hard_hits != 0) {
+        Table& t = tables_[active_];
+        if (t.n_hard < kHardOverflow) t.hard[t.n_hard++] = {k, info.ts_ns};
+        else ++counters_.hard_overflow_full;
+        if (zone_of_key(k) < TCPR_ZONE_QUARANTINED) remember_gate(k);
+      }
       a.zone = a.sender_zone = zone_of_key(k);
     }
   }

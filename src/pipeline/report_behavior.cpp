@@ -86,7 +86,8 @@ void add_behavior_summary(ordered_json& j, const BehaviorSummary& b) {
                    {"agents_refused", b.counters.agents_refused},
                    {"local_decisions_confirmed", b.counters.local_confirmed},
                    {"local_decisions_reverted", b.counters.local_reverted},
-                   {"tick_table_full", b.counters.tick_table_full}};
+                   {"tick_table_full", b.counters.tick_table_full},
+                   {"tick_hard_overflow", b.counters.tick_hard_overflow}};
 }
 
 ordered_json tick_ms_json(std::vector<double> ms) {

@@ -98,6 +98,7 @@ struct BehaviorCounters {
   std::uint64_t agents_created = 0, agents_evicted = 0, agents_refused = 0;
   std::uint64_t local_confirmed = 0, local_reverted = 0;
   std::uint64_t tick_table_full = 0;
+  std::uint64_t tick_hard_overflow = 0;   // slotless hard signals beyond the per-tick list (gated, not validated)
   std::uint64_t zone_changes = 0;
 };
 
@@ -136,7 +137,7 @@ class Behavior {
   struct Cohort;
   void run_tick(std::uint64_t end_ns);
   std::uint32_t agent_index(const AgentKey& k, std::uint64_t now_tick);
-  void harvest(AgentTracker::Table& t);
+  void harvest(AgentTracker::Table& t, unsigned worker);
   void create_fresh();
   void update_agent(std::uint32_t i, std::uint64_t end_ns);
   void step_zone(std::uint32_t i, const Score& s, const TickStats* st, std::uint64_t end_ns);

@@ -69,6 +69,7 @@ struct TrackerCounters {
   std::uint64_t table_full = 0;           // packets of agents that found no free slot
   std::uint64_t local_decisions = 0;      // hard signals gated on this worker
   std::uint64_t local_gates_full = 0;     // local decisions beyond kLocalGates (gated for the tick only)
+  std::uint64_t hard_overflow_full = 0;   // slotless hard signals beyond kHardOverflow in a tick (not validated)
 };
 
 class AgentTracker {
@@ -80,10 +81,19 @@ class AgentTracker {
     std::uint64_t zone_gen = ~0ull;
     Zone zone = TCPR_ZONE_MONITORED;
   };
+  // A hard signal from an agent that found no slot (the table was full): kept beside the table
+  // so the control thread still validates the local decision (an event either way).
+  struct HardSignal {
+    AgentKey key;
+    std::uint64_t ts_ns = 0;
+  };
+  static constexpr unsigned kHardOverflow = 256;
   struct Table {
     Slot* slots = nullptr;
     std::uint32_t* index = nullptr;       // slot + 1; 0: empty
     std::uint32_t used = 0;
+    std::uint32_t n_hard = 0;             // entries of `hard` in use
+    HardSignal hard[kHardOverflow];
   };
 
   AgentTracker(const TrackerConfig& cfg, unsigned worker, std::shared_ptr<SnapshotPublisher<ZoneSnapshot>> zones);

@@ -256,6 +256,41 @@ TEST_CASE("a hard signal quarantines the agent at the packet's timestamp, locall
   CHECK(b.tracker(0).counters().local_decisions == 1);
 }
 
+// The tick table holds 16 agents (tick_agents); agent 30 finds it full in tick 3 and sends a
+// secret. The worker gates it at once (never fails open) and the control thread still sees the
+// signal: the next tick confirms the local decision with an event at the packet's time, exactly
+// as for an agent with a slot. (Before, a slotless signal was gated until the next snapshot and
+// then forgotten: no event, no QUARANTINED.)
+TEST_CASE("a hard signal from an agent the tick table cannot hold is still validated", "[zones]") {
+  BehaviorConfig cfg = base_config();
+  cfg.tick_agents = 16;
+  Behavior b(cfg, 1, {});
+  Driver d(b);
+  const AgentKey late = key(30);
+  for (int k = 1; k <= 2; ++k) d.calm(30, k);
+  d.end_tick(2);
+  REQUIRE(report_of(b, late).zone == TCPR_ZONE_MONITORED);
+  for (std::uint8_t h = 10; h < 26; ++h) d.calm(h, 3);   // 16 agents fill tick 3's table
+  const std::uint64_t ts_h = tick_start(3) + 60 * kMs;
+  const auto tagged = d.send(out_frame(30), ts_h, 0, false, 1);
+  CHECK(tagged.sender == nullptr);                   // no slot …
+  CHECK(tagged.zone == TCPR_ZONE_QUARANTINED);       // … and gated all the same
+  CHECK(b.tracker(0).counters().table_full >= 1);
+  d.end_tick(3);
+  const auto ev = events_of(b, late);
+  REQUIRE(ev.size() == 1);
+  CHECK(ev[0].from == TCPR_ZONE_MONITORED);
+  CHECK(ev[0].to == TCPR_ZONE_QUARANTINED);
+  CHECK(ev[0].ts_ns == ts_h);
+  CHECK(contains(ev[0].reason, "local decision, confirmed"));
+  CHECK(report_of(b, late).zone == TCPR_ZONE_QUARANTINED);
+  CHECK(report_of(b, late).first_anomalous_ns == ts_h);
+  CHECK(b.counters().local_confirmed == 1);
+  CHECK(b.counters().tick_hard_overflow == 0);
+  // Tick 4: the published table keeps it QUARANTINED with or without a slot.
+  CHECK(d.send(out_frame(30), tick_start(4) + 1000).zone == TCPR_ZONE_QUARANTINED);
+}
+
 TEST_CASE("a hard signal takes a TRUSTED agent to QUARANTINED at once", "[zones]") {
   BehaviorConfig cfg = base_config();
   cfg.warmup_ticks = 5;   // TRUSTED at tick 8 (see the trust test: dwell binds)
@@ -815,14 +850,14 @@ TEST_CASE("idle_timeout evicts idle TRUSTED and MONITORED agents, never QUARANTI
   CHECK(report_of(b, trusted).trust == Approx(trust_after(0.5, 1)).margin(1e-6));
 }
 
-// BUG (src/behavior/behavior.cpp, Behavior::evict_idle: `(full && a.last_active == oldest)`; it runs
-// at the end of every run_tick and from agent_index when the table is full). config/tcp-route.toml
-// documents max_agents as "when full the least recently active calm agent is evicted" and
-// idle_timeout as "seconds without traffic before a calm agent is forgotten". The code instead
-//  (1) evicts at the end of every tick while the table is full, with no new agent waiting: every
-//      agent idle for a single tick (0.1 s ≪ idle_timeout) loses its baseline and trust;
-//  (2) to admit one new agent, evicts every agent tied for least recently active (here 16 for 1).
-TEST_CASE("a full agent table evicts only to make room for a new agent, one agent per newcomer", "[zones][!mayfail]") {
+// Regression (found against an earlier Behavior::evict_idle, `(full && a.last_active == oldest)`,
+// fixed by make_room()). config/tcp-route.toml documents max_agents as "when full the least
+// recently active calm agent is evicted" and idle_timeout as "seconds without traffic before a
+// calm agent is forgotten". That code
+//  (1) evicted at the end of every tick while the table was full, with no new agent waiting: every
+//      agent idle for a single tick (0.1 s ≪ idle_timeout) lost its baseline and trust;
+//  (2) to admit one new agent, evicted every agent tied for least recently active (here 16 for 1).
+TEST_CASE("a full agent table evicts only to make room for a new agent, one agent per newcomer", "[zones]") {
   BehaviorConfig cfg = base_config();
   cfg.max_agents = 16;
   cfg.scorer.distance_scale = 1e6f;
@@ -844,4 +879,31 @@ TEST_CASE("a full agent table evicts only to make room for a new agent, one agen
     CHECK(b.counters().agents_evicted == 1);
     CHECK(b.report().size() == 16);
   }
+}
+
+// Cohorts from configured groups: an agent belongs to the last group that holds its address
+// (config order), else to its /24 under its /16; a group's parent is the appliance. The report
+// names the cohort whose model the agent is scored against: its own once the cohort has
+// min_cohort (8) learning members, else the parent's.
+TEST_CASE("configured cohort groups: membership, last group wins, small groups fall back to the appliance",
+          "[zones]") {
+  BehaviorConfig cfg = base_config();
+  cfg.cohorts.push_back({"builders", prefixes({"10.1.0.0/28"})});   // hosts 0–15
+  cfg.cohorts.push_back({"ops", prefixes({"10.1.0.8/30"})});        // hosts 8–11: later, so it wins
+  cfg.cohorts.push_back({"tiny", prefixes({"10.1.0.64/30"})});      // hosts 64–67
+  Behavior b(cfg, 1, {});
+  Driver d(b);
+  std::vector<std::uint8_t> hosts;
+  for (std::uint8_t h = 1; h <= 15; ++h) hosts.push_back(h);     // builders: 1–7, 12–15 (11); ops: 8–11 (4)
+  for (std::uint8_t h = 100; h < 112; ++h) hosts.push_back(h);   // no group: 10.1.0.0/24 (12)
+  for (std::uint8_t h = 64; h < 67; ++h) hosts.push_back(h);     // tiny (3)
+  for (int k = 1; k <= 3; ++k)
+    for (auto h : hosts) d.calm(h, k);
+  d.end_tick(3);
+  CHECK(report_of(b, key(1)).cohort == "builders");
+  CHECK(report_of(b, key(15)).cohort == "builders");
+  // "ops" holds 8–11 but has 4 members (< min_cohort): scored against its parent, the appliance.
+  CHECK(report_of(b, key(9)).cohort == "all");
+  CHECK(report_of(b, key(100)).cohort == "10.1.0.0/24");
+  CHECK(report_of(b, key(65)).cohort == "all");
 }
