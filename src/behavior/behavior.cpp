@@ -158,38 +158,31 @@ void Behavior::harvest(AgentTracker::Table& t, unsigned worker) {
   constexpr std::uint32_t kAhead = 16;
   for (std::uint32_t s = 0; s < t.used; ++s) {
     if (s + kAhead < t.used) index_.prefetch(t.slots[s + kAhead].hash);
-    const TickStats& in = t.slots[s].stats;
-    if (const auto i = index_.find(in.key, t.slots[s].hash); i != AgentIndex::kNone) {
-      if (stats_of_[i] == nullptr) {
-        stats_of_[i] = &in;   // the agent's first stats this tick
-      } else {
-        merged_.push_back(*stats_of_[i]);
-        merged_.back().merge(in);
-        stats_of_[i] = &merged_.back();
-      }
-    } else {
-      fresh_.push_back(&in);
-    }
+    take(t.slots[s].stats, t.slots[s].hash);
   }
   // Hard signals of agents that found no slot: a tick's stats holding only the signal.
   for (std::uint32_t h = 0; h < t.n_hard; ++h) {
-    TickStats sig;
+    TickStats& sig = merged_.emplace_back();
     sig.key = t.hard[h].key;
     sig.risk_hits = 1;
     sig.first_risk_ns = t.hard[h].ts_ns;
     sig.first_risk_worker = worker;
-    if (const auto i = index_.find(sig.key, hash(sig.key)); i != AgentIndex::kNone) {
-      if (stats_of_[i] != nullptr) {
-        merged_.push_back(*stats_of_[i]);
-        merged_.back().merge(sig);
-      } else {
-        merged_.push_back(sig);
-      }
-      stats_of_[i] = &merged_.back();
-    } else {
-      merged_.push_back(sig);
-      fresh_.push_back(&merged_.back());
-    }
+    take(sig, hash(sig.key));
+  }
+}
+
+// One worker's stats of one agent: the agent's first this tick are read in place, a later
+// worker's are merged into a copy; stats of agents not yet known wait for create_fresh().
+void Behavior::take(const TickStats& in, std::uint64_t h) {
+  const auto i = index_.find(in.key, h);
+  if (i == AgentIndex::kNone) {
+    fresh_.push_back(&in);
+  } else if (stats_of_[i] == nullptr) {
+    stats_of_[i] = &in;
+  } else {
+    merged_.push_back(*stats_of_[i]);
+    merged_.back().merge(in);
+    stats_of_[i] = &merged_.back();
   }
 }
 
@@ -247,20 +240,7 @@ void Behavior::run_tick(std::uint64_t end_ns) {
   create_fresh();
   // 2. Every agent: features, score, trust, zone; cohort statistics for the next tick.
   for (auto& c : cohorts_) c.tick.reset(c.mean);
-  // Memory-bound at scale (every agent's state is read and written): the next agents' state and
-  // this tick's stats are requested a few agents ahead.
-  constexpr std::uint32_t kAhead = 4;
-  for (std::uint32_t i = 0; i < agents_.size(); ++i) {
-    if (i + kAhead < agents_.size()) {
-      const auto* hot = reinterpret_cast<const char*>(&agents_[i + kAhead]);
-      for (std::size_t off = 0; off < sizeof(Agent); off += 64) __builtin_prefetch(hot + off, 1);
-      if (const auto* st = reinterpret_cast<const char*>(stats_of_[i + kAhead]); st != nullptr) {
-        __builtin_prefetch(st);
-        __builtin_prefetch(st + 64);
-      }
-    }
-    update_agent(i, end_ns);
-  }
+  for (std::uint32_t i = 0; i < agents_.size(); ++i) update_agent(i, end_ns);
   // 3. Cohorts: leaves merge into parents (children have higher indices), then refit.
   refit_cohorts();
   for (std::size_t w = 0; w < trackers_.size(); ++w)

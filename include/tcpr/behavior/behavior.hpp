@@ -138,6 +138,7 @@ class Behavior {
   void run_tick(std::uint64_t end_ns);
   std::uint32_t agent_index(const AgentKey& k, std::uint64_t now_tick);
   void harvest(AgentTracker::Table& t, unsigned worker);
+  void take(const TickStats& in, std::uint64_t h);
   void create_fresh();
   void update_agent(std::uint32_t i, std::uint64_t end_ns);
   void step_zone(std::uint32_t i, const Score& s, const TickStats* st, std::uint64_t end_ns);
