@@ -42,6 +42,7 @@ struct Behavior::Agent {
   Zone pin = kNoPin;
   std::uint32_t novel_cur = 0, novel_prev = 0;
   std::uint32_t syn_carry = 0;   // SYNs of the last tick without a SYN-ACK in it
+  BurstState burst;
 };
 
 struct Behavior::AgentCold {
@@ -258,6 +259,7 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   stats_of_[i] = nullptr;
   if (st != nullptr) a.last_active = tick_no_;
   FeatureVec raw{};
+  float lattice = 0;   // the beacon lattice evidence of this tick's connections
   // Failed handshakes: SYNs still unanswered a tick after they were sent (a SYN late in a tick
   // is answered in the next one), plus RSTs received.
   const std::uint32_t syn = st != nullptr ? st->syn_out : 0, synack = st != nullptr ? st->synack_in : 0;
@@ -269,16 +271,18 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
     raw_features(*st, cfg_.tick_seconds, raw);
     const unsigned held = std::min<std::uint32_t>(st->n_conns, kConnSamples);
     for (unsigned c = 0; c < held; ++c) cold.beacon.observe(st->conns[c]);
-    if (held != 0) a.regularity = cold.beacon.regularity();
+    if (held != 0) a.regularity = cold.beacon.regularity(), lattice = cold.beacon.take_evidence();
   }
   raw[kFailedHandshakes] = static_cast<float>(failed) * per_s_;
   raw[kBeaconRegularity] = a.regularity;
   // First contacts with internal hosts over a window of kPeerWindow..2·kPeerWindow ticks:
   // lateral movement visits new hosts in turn, one or two a tick, which a per-tick count misses.
+  std::uint32_t novel = 0;
   if (st != nullptr) {
     const unsigned held = std::min<std::uint32_t>(st->n_conns, kConnSamples);
     for (unsigned c = 0; c < held; ++c)
-      if (st->conns[c].internal != 0 && cold.peers.novel(st->conns[c].host)) ++a.novel_cur;
+      if (st->conns[c].internal != 0 && cold.peers.novel(st->conns[c].host)) ++novel;
+    a.novel_cur += novel;
   }
   if (tick_no_ % kPeerWindow == 0) {
     a.novel_prev = a.novel_cur;
@@ -319,10 +323,30 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
                                 a.baseline_n >= cfg_.warmup_ticks, *model, false)
                 : Score{};
   const bool hard = st != nullptr && st->risk_hits != 0;
-  if (hard) s.value = 1.0f, s.top = {static_cast<std::uint8_t>(kRiskTags), 0xff, 0xff};
-  // The "why" is needed for a new maximum and for a transition on the score.
-  else if (s.value > 0 && (s.value >= a.max_score || s.value > std::min(cfg_.monitor_above, cfg_.quarantine_above)))
+  // The count burst test (burst.hpp), once the agent's own rates are learnt.
+  const BurstCounts counts = burst_counts(st, failed, novel);
+  const bool counted = burst_any(counts);
+  BurstResult burst;
+  if (cfg_.burst.enabled && recent && a.baseline_n >= cfg_.warmup_ticks && (counted || !a.burst.quiet()))
+    burst = burst_test(a.burst, counts, cfg_.burst);
+  if (counted || !a.burst.quiet()) burst_shift(a.burst, counts);
+  // A new fixed period in its connections (BeaconTracker's lattice evidence), unless periods
+  // are part of the agent's own baseline.
+  if (lattice > burst.g && cfg_.burst.enabled && recent && a.baseline_n >= cfg_.warmup_ticks &&
+      a.mean[kBeaconRegularity] < 0.1f)
+    burst = {lattice, static_cast<std::uint8_t>(kBeaconRegularity)};
+  const float burst_score = burst.g > 0 ? 1.0f - std::exp(-burst.g / cfg_.burst.scale) : 0.0f;
+  if (hard) {
+    s.value = 1.0f, s.top = {static_cast<std::uint8_t>(kRiskTags), 0xff, 0xff};
+  } else if (burst_score > s.value && burst_score > cfg_.monitor_above) {
+    // Only a burst that matters counts: a single call of a rare class (G ≈ 2) is no reason to
+    // hold back the agent's trust.
+    s.value = burst_score;
+    s.top = {burst.feature, 0xff, 0xff};
+  } else if (s.value > 0 && (s.value >= a.max_score || s.value > std::min(cfg_.monitor_above, cfg_.quarantine_above))) {
+    // The "why" is needed for a new maximum and for a transition on the score.
     Scorer::rank(s);
+  }
   a.score = s.value;
   if (s.value >= a.max_score && s.value > 0) a.max_score = s.value, cold.why = s.top;
 
@@ -340,6 +364,7 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
     a.mean += alpha * d;
     a.var = (1 - alpha) * (a.var + alpha * d.cwiseProduct(d));
     ++a.baseline_n;
+    burst_learn(a.burst, counts, alpha);
     cohorts_[leaf].tick.add(a.xf);
   }
   if (tick_no_ - a.last_active > idle_ticks_ && a.zone <= TCPR_ZONE_MONITORED && a.pin == kNoPin) idle_.push_back(i);

@@ -1,6 +1,7 @@
 #include "tcpr/behavior/features.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace tcpr::behavior {
@@ -54,6 +55,46 @@ void TickStats::merge(const TickStats& o) noexcept {
 }
 
 
+LatticeFit lattice_fit(const std::uint32_t* gaps_us, unsigned n, float tolerance) noexcept {
+  constexpr unsigned kMax = BeaconTracker::kHistory;
+  static constexpr auto kInverse = [] {   // 1/k: the refit without a division per point
+    std::array<float, kMax + 1> inv{};
+    for (unsigned k = 1; k <= kMax; ++k) inv[k] = 1.0f / static_cast<float>(k);
+    return inv;
+  }();
+  LatticeFit best;
+  n = std::min(n, kMax);
+  // offsets[j]: time from the connection j intervals back to the newest one, µs (float: 8 gaps of
+  // at most 2^32 µs, relative error 1e-7, far below the tolerance).
+  float offsets[kMax + 1];
+  offsets[0] = 0;
+  for (unsigned j = 0; j < n; ++j) offsets[j + 1] = offsets[j] + static_cast<float>(gaps_us[j]);
+  for (unsigned first = 1; first <= std::min(n, 2u); ++first) {
+    // A split first period leaves at most n − 1 points: nothing to gain once the plain candidate
+    // has that many.
+    if (first == 2 && best.points + 1 >= n) break;
+    float period = offsets[first];
+    if (!(period > 0)) continue;
+    unsigned points = 1, last = first;
+    for (unsigned k = 2; k <= n; ++k) {
+      const float target = static_cast<float>(k) * period, window = tolerance * period;
+      unsigned j = last + 1;
+      while (j <= n && offsets[j] < target - window) ++j;
+      if (j > n || offsets[j] > target + window) break;
+      ++points;
+      last = j;
+      period = offsets[j] * kInverse[k];
+    }
+    if (points < 2) continue;
+    const float per_period = static_cast<float>(last) * kInverse[points];   // connections per period, ≥ 1
+    const float q = std::min(1.0f, 2.0f * tolerance * per_period);
+    const float evidence = static_cast<float>(points - 1) * -log_fast(q);
+    if (points > best.points || (points == best.points && evidence > best.evidence))
+      best = {points, evidence, period * 1e-6f};
+  }
+  return best;
+}
+
 void BeaconTracker::observe(const ConnEvent& e) noexcept {
   ++clock_;
   Slot* hit = nullptr;
@@ -69,32 +110,27 @@ void BeaconTracker::observe(const ConnEvent& e) noexcept {
   }
   if (hit == nullptr) {
     const bool was_best = victim->regularity >= regularity_ && regularity_ > 0;
-    *victim = Slot{e.dst, e.ts_ns, 0, 0, 0, 0, clock_};
+    *victim = Slot{};
+    victim->dst = e.dst;
+    victim->last_ns = e.ts_ns;
+    victim->age = clock_;
     if (was_best) regularity_ = best_regularity();
     return;
   }
   hit->age = clock_;
   if (e.ts_ns <= hit->last_ns) return;
-  const float dt = static_cast<float>(static_cast<double>(e.ts_ns - hit->last_ns) * 1e-9);
+  const std::uint64_t gap_us = (e.ts_ns - hit->last_ns) / 1000;
   hit->last_ns = e.ts_ns;
-  // EWMA mean and variance of the interval (West 1979); the first interval seeds the mean.
-  constexpr float kAlpha = 0.25f;
-  if (hit->intervals == 0) {
-    hit->mean = dt;
-    hit->var = 0;
-  } else {
-    const float d = dt - hit->mean;
-    hit->mean += kAlpha * d;
-    hit->var = (1 - kAlpha) * (hit->var + kAlpha * d * d);
-  }
-  if (hit->intervals < 0xffff) ++hit->intervals;
-  // Only the slot that changed is recomputed (a square root and a division); the agent's value
-  // is the best slot's.
-  constexpr unsigned kMinIntervals = 4;   // fewer cannot tell a period from chance
+  for (unsigned j = kHistory - 1; j > 0; --j) hit->gaps_us[j] = hit->gaps_us[j - 1];
+  hit->gaps_us[0] = static_cast<std::uint32_t>(std::min<std::uint64_t>(gap_us, 0xffffffffu));
+  if (hit->n < kHistory) ++hit->n;
+  // Only the slot that changed is refitted; the agent's value is the best slot's.
+  const LatticeFit fit = lattice_fit(hit->gaps_us, hit->n, kTolerance);
   const float before = hit->regularity;
-  hit->regularity = hit->intervals < kMinIntervals || hit->mean <= 0
+  hit->regularity = fit.points < kMinPoints
                         ? 0.0f
-                        : std::clamp(1.0f - std::sqrt(hit->var) / hit->mean / 0.2f, 0.0f, 1.0f);
+                        : std::min(1.0f, static_cast<float>(fit.points - kMinPoints + 1) / 4.0f);
+  if (fit.points >= kMinPoints) evidence_ = std::max(evidence_, fit.evidence);
   if (hit->regularity >= regularity_) regularity_ = hit->regularity;
   else if (before >= regularity_) regularity_ = best_regularity();
 }

@@ -53,14 +53,11 @@ void read_classify(Reader& root, Config& cfg) {
   const toml::table* t = root.get_table("classify");
   if (t == nullptr) return;
   Reader r(*t, "classify", cfg.source);
-  if (const toml::node* n = t->get("enabled"); n != nullptr && !n->is_boolean())
-    r.fail(*n, "'classify.enabled' must be true or false");
-  if (const toml::node* n = t->get("enabled")) cfg.classify_enabled = n->as_boolean()->get();
+  r.get_bool("enabled", cfg.classify_enabled);
   r.get_string("classes", cfg.classes_path);
   r.get_uint("inspect_depth", cfg.classify.inspect_depth, 64, 65535);
   r.get_uint("head_bytes", cfg.classify.head_bytes, 64, 16384);
   r.get_uint("head_slots", cfg.classify.head_slots, 1, 1u << 20);
-  r.mark_seen("enabled");
   r.finish();
   if (cfg.classify.head_bytes > cfg.classify.inspect_depth) {
     const toml::node* hb = t->get("head_bytes");

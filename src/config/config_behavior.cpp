@@ -76,6 +76,14 @@ void read_behavior(Reader& root, Config& cfg) {
     s.get_number("own_weight", b.scorer.own_weight, 0.0, 1.0);
     s.finish();
   }
+  if (const toml::table* bt = r.get_table("burst")) {
+    Reader s(*bt, "behavior.burst", cfg.source);
+    s.get_bool("enabled", b.burst.enabled);
+    s.get_number("floor", b.burst.floor, 1e-6, 1e6);
+    s.get_number("quiet_floor", b.burst.quiet_floor, 1e-9, 1e6);
+    s.get_number("scale", b.burst.scale, 0.01, 1e6);
+    s.finish();
+  }
   if (const toml::table* tt = r.get_table("trust")) {
     Reader s(*tt, "behavior.trust", cfg.source);
     s.get_number("initial", b.trust_initial, 0.0, 1.0);

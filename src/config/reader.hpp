@@ -71,6 +71,14 @@ class Reader {
     }
   }
 
+  void get_bool(std::string_view key, bool& out) {
+    const toml::node* n = take(key);
+    if (n == nullptr) return;
+    const auto* b = n->as_boolean();
+    if (b == nullptr) fail(*n, fmt::format("'{}' must be true or false", qualified(key)));
+    out = b->get();
+  }
+
   // An integer or a float within [lo, hi].
   template <typename T>
   void get_number(std::string_view key, T& out, double lo, double hi) {

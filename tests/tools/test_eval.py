@@ -116,17 +116,18 @@ class TcprEvalBasic(Scratch):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, BASIC_TABLE)
         self.assertEqual(list(j['kinds']), ['port_scan', 'beacon', 'secret_leak'])
-        self.assertEqual(j['kinds']['port_scan'], {'anomalous': 4, 'tp': 3, 'fn': 0, 'early': 1,
+        # same_packet: None without --capture.
+        self.assertEqual(j['kinds']['port_scan'], {'anomalous': 4, 'tp': 3, 'fn': 0, 'early': 1, 'same_packet': None,
                                                    'recall': 0.75, **latency(0.28, 1.05, 3, 11)})
-        self.assertEqual(j['kinds']['beacon'], {'anomalous': 1, 'tp': 0, 'fn': 1, 'early': 0,
+        self.assertEqual(j['kinds']['beacon'], {'anomalous': 1, 'tp': 0, 'fn': 1, 'early': 0, 'same_packet': None,
                                                 'recall': 0.0, **latency(None, None, None, None)})
-        self.assertEqual(j['kinds']['secret_leak'], {'anomalous': 2, 'tp': 1, 'fn': 1, 'early': 0,
+        self.assertEqual(j['kinds']['secret_leak'], {'anomalous': 2, 'tp': 1, 'fn': 1, 'early': 0, 'same_packet': None,
                                                      'recall': 0.5, **latency(0.0, 0.0, 0, 0)})
         self.assertEqual(j['all'], {'anomalous': 7, 'tp': 4, 'fn': 2, 'early': 1, 'recall': 0.571429,
-                                    **latency(0.265, 1.05, 3, 11),
+                                    'same_packet': None, **latency(0.265, 1.05, 3, 11),
                                     'normal': 5, 'normal_detected': 1, 'fp': 2, 'fpr': 0.2,
                                     'precision': 0.666667})
-        self.assertEqual(j['rate_kinds'], {'anomalous': 5, 'tp': 3, 'fn': 1, 'early': 1,
+        self.assertEqual(j['rate_kinds'], {'anomalous': 5, 'tp': 3, 'fn': 1, 'early': 1, 'same_packet': None,
                                            'recall': 0.6, **latency(0.28, 1.05, 3, 11)})
         self.assertEqual(j['tick_seconds'], 0.1)
         self.assertEqual(j['tick_source'], 'summary.json')
@@ -348,7 +349,8 @@ class SweepDryRun(unittest.TestCase):
             self.assertEqual(option(gen, '--agent-subnet'), subnet)
             self.assertEqual(replay, ['/nonexistent/build/src/tcp-routed', 'replay', f'{d}/cap.pcap',
                                       '--report-dir', f'{d}/r', '--agents', subnet, '--workers', '1', '-q'])
-            self.assertEqual(ev[1:], [f'{d}/r', f'{d}/cap.pcap.agents.jsonl', '--json', f'{d}/eval.json', '--ignore-unlabelled'])
+            self.assertEqual(ev[1:], [f'{d}/r', f'{d}/cap.pcap.agents.jsonl', '--json', f'{d}/eval.json', '--ignore-unlabelled',
+                                      '--capture', f'{d}/cap.pcap'])
             if agents >= 16:
                 self.assertEqual(option(gen, '--anomalies'), f'all={expected_k[agents]}')
                 self.assertIn(f'({8 * expected_k[agents]} of {agents} agents anomalous)', run_['header'])
@@ -391,6 +393,113 @@ class SweepDryRun(unittest.TestCase):
         self.assertEqual(option(replay, '--workers'), '3')
 
 
+
+def pcap(path, frames, nanos=False):
+    """A classic pcap of (seconds, frame bytes)."""
+    import struct
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b23c4d if nanos else 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for ts, fr in frames:
+            whole, frac = int(ts), round((ts - int(ts)) * (1e9 if nanos else 1e6))
+            f.write(struct.pack('<IIII', whole, frac, len(fr), len(fr)) + fr)
+
+
+def tcp_frame(src, sport, seq, flags, payload=b'', vlan=False):
+    import struct
+    tcp = struct.pack('>HHIIBBHHH', sport, 80, seq, 0, 5 << 4, flags, 65535, 0, 0) + payload
+    ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, bytes(src), bytes([10, 2, 0, 1])) + tcp
+    eth = bytes(12) + (b'\x81\x00\x00\x05' if vlan else b'') + b'\x08\x00'
+    return eth + ip
+
+
+class TcprEvalCapture(Scratch):
+    """--capture: secret_leak latency from the packet that completes the secret.
+
+    Labels: 10.1.0.20 and 10.1.0.21 secret_leak with onset 100.0 (their SYNs), 10.1.0.22 normal.
+    10.1.0.20: 'AKIA' + 16 characters split over two segments at 100.010 and 100.020 (the second
+    completes it), then a retransmission of the first at 100.030 (ignored); the router detected at
+    100.020: latency 0, same packet. 10.1.0.21, behind a VLAN tag, sends a PEM header in one
+    segment at 100.050, preceded by an out-of-order segment at 100.040 holding a whole key id (not
+    followed: its sequence number is ahead of the stream); detected at 100.060: latency 0.01 s,
+    not the same packet."""
+
+    def write(self, detected):
+        d = tempfile.mkdtemp(dir=self.tmp)
+        report = os.path.join(d, 'r')
+        os.makedirs(report)
+        labels = os.path.join(d, 'cap.pcap.agents.jsonl')
+        with open(labels, 'w') as f:
+            for host in (20, 21):
+                f.write(json.dumps({'agent': f'10.1.0.{host}', 'role': 'anomalous', 'kind': 'secret_leak',
+                                    'onset': 100.0}) + '\n')
+            f.write(json.dumps({'agent': '10.1.0.22', 'role': 'normal', 'kind': None, 'onset': None}) + '\n')
+        with open(os.path.join(report, 'agents.jsonl'), 'w') as ag, open(os.path.join(report, 'events.jsonl'), 'w') as ev:
+            for agent, ts in detected.items():
+                ag.write(json.dumps({'agent': agent, 'zone': 'QUARANTINED' if ts else 'TRUSTED',
+                                     'first_anomalous_ts': ts}) + '\n')
+                if ts:
+                    ev.write(json.dumps({'ts': ts, 'agent': agent, 'from': 'MONITORED', 'to': 'QUARANTINED'}) + '\n')
+        with open(os.path.join(report, 'summary.json'), 'w') as f:
+            json.dump({'behavior': {'tick_seconds': 0.1}}, f)
+        a, b = [10, 1, 0, 20], [10, 1, 0, 21]
+        cap = os.path.join(d, 'cap.pcap')
+        pcap(cap, [(100.0, tcp_frame(a, 1000, 499, 0x02)),
+                   (100.010, tcp_frame(a, 1000, 500, 0x18, b'id=AKIAABCDEF')),
+                   (100.020, tcp_frame(a, 1000, 513, 0x18, b'GHIJKLMNOP&x=1')),
+                   (100.030, tcp_frame(a, 1000, 500, 0x18, b'id=AKIAABCDEF')),
+                   (100.0, tcp_frame(b, 2000, 9, 0x02, vlan=True)),
+                   (100.040, tcp_frame(b, 2000, 5000, 0x18, b'AKIAABCDEFGHIJKLMNOP', vlan=True)),
+                   (100.050, tcp_frame(b, 2000, 10, 0x18, b'-----BEGIN RSA PRIVATE KEY-----\n', vlan=True))])
+        return report, labels, cap
+
+    def test_latency_from_the_secret_packet(self):
+        report, labels, cap = self.write({'10.1.0.20': 100.020, '10.1.0.21': 100.060, '10.1.0.22': None})
+        r, j = self.eval_json(report, labels, '--capture', cap)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        agents = {o['agent']: o for o in j['agents']}
+        self.assertEqual(agents['10.1.0.20']['leak_ts'], 100.02)
+        self.assertEqual(agents['10.1.0.20']['latency_s'], 0.0)
+        self.assertTrue(agents['10.1.0.20']['same_packet'])
+        self.assertEqual(agents['10.1.0.21']['leak_ts'], 100.05)
+        self.assertEqual(agents['10.1.0.21']['latency_s'], 0.01)
+        self.assertFalse(agents['10.1.0.21']['same_packet'])
+        self.assertEqual(j['kinds']['secret_leak']['same_packet'], 1)
+        self.assertEqual(j['warnings'], [])
+        # Without --capture: from the onset (the SYNs at 100.0).
+        _, j = self.eval_json(report, labels)
+        self.assertEqual({o['agent']: o['latency_s'] for o in j['agents'] if o['kind']},
+                         {'10.1.0.20': 0.02, '10.1.0.21': 0.06})
+
+    def test_detection_before_the_secret_is_a_warning(self):
+        report, labels, cap = self.write({'10.1.0.20': 100.015, '10.1.0.21': 100.050, '10.1.0.22': None})
+        r, j = self.eval_json(report, labels, '--capture', cap)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(j['warnings'], ['10.1.0.20: detected at 100.015, before the packet completing the secret '
+                                         '(100.02); latency counted from the onset'])
+        agents = {o['agent']: o for o in j['agents']}
+        self.assertEqual(agents['10.1.0.20']['latency_s'], 0.015)
+        self.assertFalse(agents['10.1.0.20']['same_packet'])
+        self.assertTrue(agents['10.1.0.21']['same_packet'])
+
+    def test_nanosecond_capture_and_bad_captures(self):
+        report, labels, _ = self.write({'10.1.0.20': 100.5, '10.1.0.21': None, '10.1.0.22': None})
+        cap = os.path.join(self.tmp, 'ns.pcap')
+        pcap(cap, [(100.0, tcp_frame([10, 1, 0, 20], 1, 0, 0x02)),
+                   (100.5, tcp_frame([10, 1, 0, 20], 1, 1, 0x18, b'AKIAABCDEFGHIJKLMNOP'))], nanos=True)
+        r, j = self.eval_json(report, labels, '--capture', cap)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue({o['agent']: o for o in j['agents']}['10.1.0.20']['same_packet'])
+        self.assertIn('10.1.0.21: secret_leak but no packet of it in the capture carries a secret', j['warnings'])
+        bad = os.path.join(self.tmp, 'bad.pcap')
+        with open(bad, 'wb') as f:
+            f.write(b'\x0a\x0d\x0d\x0a' + bytes(40))
+        r = run(EVAL, report, labels, '--capture', bad)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, f'tcpr-eval: {bad}: not a classic pcap file (pcapng is not read here)\n')
+        r = run(EVAL, report, labels, '--capture', os.path.join(self.tmp, 'none.pcap'))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('none.pcap: No such file or directory', r.stderr)
+
 FAKE_ROUTEGEN = r'''
 import argparse, ipaddress, json, os, sys
 KINDS = %(kinds)r
@@ -411,7 +520,21 @@ for part in a.anomalies.split(','):
 kinds = [k for k in KINDS for _ in range(counts.get(k, 0))]
 kinds += [None] * (a.agents - len(kinds))
 first = ipaddress.ip_network(a.agent_subnet).network_address + 10
-open(a.o, 'wb').write(b'pcap')
+import struct
+def frame(src, flags, seq, payload):
+    tcp = struct.pack('>HHIIBBHHH', 40000, 80, seq, 0, 5 << 4, flags, 65535, 0, 0) + payload
+    ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, src, bytes([10, 2, 0, 1])) + tcp
+    return bytes(12) + b'\x08\x00' + ip
+with open(a.o, 'wb') as cap:
+    cap.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i, kind in enumerate(kinds):
+        if kind != 'secret_leak':
+            continue
+        src = ipaddress.ip_address(first + i).packed
+        onset_us = (1700000005 + i) * 1000000
+        for ts, f in ((onset_us - 10000, frame(src, 0x02, 99, b'')),
+                      (onset_us, frame(src, 0x18, 100, b'key=AKIAABCDEFGHIJKLMNOP'))):
+            cap.write(struct.pack('<IIII', ts // 1000000, ts %% 1000000, len(f), len(f)) + f)
 open(a.o + '.labels.jsonl', 'w').close()
 with open(a.o + '.agents.jsonl', 'w') as f:
     for i, kind in enumerate(kinds):
@@ -455,10 +578,10 @@ json.dump({'argv': [a.agents, a.workers], 'behavior': {'tick_seconds': 0.1, 'tic
 '''
 
 SWEEP_TABLE = """\
-| agents | precision (mean / worst) | recall (mean / worst) | FPR (mean / worst) | median latency ticks, rate kinds (mean / worst) | secret_leak latency s (mean median / max) | tick ms (p50 / max) |
+| agents | precision (mean / worst) | recall (mean / worst) | FPR (mean / worst) | median latency ticks, rate kinds (mean / worst) | secret_leak: on the secret's packet / detected; latency s max | tick ms (p50 / max) |
 |---:|---:|---:|---:|---:|---:|---:|
-| 10 | 0.900 / 0.800 | 0.900 / 0.800 | 0.100 / 0.200 | 3.0 / 3 | 0.000 / 0.000 | 0.150 / 2.000 |
-| 50 | 0.938 / 0.875 | 0.875 / 0.875 | 0.012 / 0.024 | 3.0 / 3 | 0.000 / 0.000 | 0.150 / 2.000 |
+| 10 | 0.900 / 0.800 | 0.900 / 0.800 | 0.100 / 0.200 | 3.0 / 3 | 1 / 1; 0.000 | 0.150 / 2.000 |
+| 50 | 0.938 / 0.875 | 0.875 / 0.875 | 0.012 / 0.024 | 3.0 / 3 | 2 / 2; 0.000 | 0.150 / 2.000 |
 """
 
 
@@ -501,6 +624,7 @@ class SweepWithStandIns(Scratch):
         self.assertEqual(a10['fpr'], {'mean': 0.1, 'worst': 0.2, 'seeds': 2})
         self.assertEqual(a10['rate_latency_ticks_median'], {'mean': 3.0, 'worst': 3, 'seeds': 2})
         self.assertEqual(a10['secret_leak_latency_s'], {'median': {'mean': 0.0, 'worst': 0.0, 'seeds': 1}, 'max': 0.0})
+        self.assertEqual(a10['secret_leak_same_packet'], {'same': 1, 'tp': 1})
         self.assertEqual(a10['tick_ms'], {'p50': {'mean': 0.15, 'worst': 0.2, 'seeds': 2}, 'max': 2.0})
         self.assertEqual(a10['kinds']['beacon'], {'tp': 0, 'fn': 1, 'early': 0,
                                                   'recall': {'mean': 0.0, 'worst': 0.0, 'seeds': 1},

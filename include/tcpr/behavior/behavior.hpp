@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "tcpr/behavior/agent_index.hpp"
+#include "tcpr/behavior/burst.hpp"
 #include "tcpr/behavior/scorer.hpp"
 #include "tcpr/behavior/tracker.hpp"
 
@@ -67,6 +68,7 @@ struct BehaviorConfig {
   float alpha_fast = 0.5f, alpha_medium = 0.1f, alpha_slow = 0.02f, alpha_cohort = 0.2f;
   std::uint32_t warmup_ticks = 30;
   ScorerConfig scorer;
+  BurstConfig burst;
   float trust_initial = 0.5f, trust_gain = 0.01f, trust_loss = 0.5f, trust_threshold = 0.7f;
   float monitor_above = 0.80f, quarantine_above = 0.95f, restore_below = 0.30f, restore_trust = 0.5f;
   std::uint32_t quarantine_ticks = 1, trusted_ticks = 30, min_dwell_ticks = 10;

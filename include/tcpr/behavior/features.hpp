@@ -31,7 +31,7 @@ enum Feature : unsigned {
   kFailedHandshakes,   // per s: SYNs not answered by a SYN-ACK within a tick, plus RSTs received
   kMeanPayload,        // mean L4 payload bytes of the packets it sent
   kUpDownRatio,        // log((bytes out + 1) / (bytes in + 1)), over the medium horizon
-  kBeaconRegularity,   // 1 − CV/0.2 of the intervals between its connections to one destination, in [0,1]
+  kBeaconRegularity,   // a fixed period in its connections to one destination (lattice test), in [0,1]
   kInternalPeers,      // internal hosts it contacted for the first time, in the last 5–10 s
   kLlmFlows,           // flows per s whose class became llm.api
   kToolFlows,          // flows per s whose class became mcp or a2a
@@ -86,7 +86,9 @@ using FeatureVec = std::array<float, kFeatures>;
 // exponent from the float's bits, and ln m = 2·atanh((m − 1)/(m + 1)) to the s⁹ term for the
 // mantissa m in [1, 2). The tick takes 17 of these per agent; libm's cost a tenth of a tick at
 // 100 000 agents.
-inline float log_fast(float y) noexcept {
+// Always inlined: the tick's per-feature loops vectorise only with it in line, and the compiler
+// stops inlining it on its own once it has a few more callers.
+[[gnu::always_inline]] inline float log_fast(float y) noexcept {
   const std::uint32_t bits = std::bit_cast<std::uint32_t>(y);
   const int e = static_cast<int>((bits >> 23) & 0xffu) - 127;
   const float m = std::bit_cast<float>((bits & 0x7fffffu) | 0x3f800000u);
@@ -94,7 +96,7 @@ inline float log_fast(float y) noexcept {
   const float ln_m = 2.0f * s * (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9)))));
   return static_cast<float>(e) * 0.69314718f + ln_m;
 }
-inline float log1p_fast(float x) noexcept { return log_fast(1.0f + x); }
+[[gnu::always_inline]] inline float log1p_fast(float x) noexcept { return log_fast(1.0f + x); }
 
 // Raw (natural units) features of one merged tick. kFailedHandshakes here counts only this
 // tick's unanswered SYNs; the control thread replaces it, and kBeaconRegularity and
@@ -127,28 +129,55 @@ inline void raw_features(const TickStats& s, double tick_seconds, FeatureVec& ou
   out[kRiskTags] = static_cast<float>(s.risk_hits);
 }
 
-// Per agent: intervals between connections to each of a few recent destinations, as EWMA
-// mean/variance; regularity is high when one destination is contacted at a steady period.
+// A fixed period in the connection times to one destination (beaconing): the lattice test.
+// gaps[0..n) are the intervals between consecutive connections, newest first. A candidate
+// period P is the newest interval (or the newest two together: one unrelated connection to the
+// same destination may split a period); then k·P, for k = 2, 3, ..., is looked for among the
+// earlier connection times, within ±tolerance·P, P refitted from every point found, until a
+// point is missing. A connection lands in such a window by chance with probability
+// q = min(1, 2·tolerance·r), r = connections per period over the matched span (about 1 for a
+// pure beacon; more when other connections are interleaved), so `points` matched points beyond
+// the first are evidence of G = (points − 1)·ln(1/q) nats — the same scale as the burst test.
+struct LatticeFit {
+  unsigned points = 0;     // lattice points matched, the newest connection's period included
+  float evidence = 0;      // nats
+  float period_s = 0;
+};
+LatticeFit lattice_fit(const std::uint32_t* gaps_us, unsigned n, float tolerance) noexcept;
+
+// Per agent: the intervals between connections to each of a few recent destinations and the
+// lattice test on every new one. Regularity (the feature) is from the matched points: 0 below
+// kMinPoints, then rising to 1 at kMinPoints + 3; the evidence is reported per tick.
 class BeaconTracker {
  public:
+  static constexpr unsigned kHistory = 8;     // intervals kept per destination
+  static constexpr unsigned kMinPoints = 3;   // fewer cannot tell a period from chance
+  static constexpr float kTolerance = 0.01f;  // ±1 % of the period
   void observe(const ConnEvent& e) noexcept;
   // Kept up to date by observe(): the tick reads it for every agent, most of which connected
   // to nothing new.
   float regularity() const noexcept { return regularity_; }
+  // The largest lattice evidence of the connections observed since the last call.
+  float take_evidence() noexcept {
+    const float g = evidence_;
+    evidence_ = 0;
+    return g;
+  }
 
  private:
   struct Slot {
     std::uint64_t dst = 0, last_ns = 0;
-    float mean = 0, var = 0;
-    float regularity = 0;   // 1 − CV/0.2 in [0,1]; 0 below kMinIntervals
-    std::uint16_t intervals = 0;
+    std::uint32_t gaps_us[kHistory] = {};   // newest first, saturated at ~71 min
+    std::uint8_t n = 0;                      // intervals held
     std::uint16_t age = 0;
+    float regularity = 0;
   };
   float best_regularity() const noexcept;
   static constexpr unsigned kSlots = 4;
   Slot slots_[kSlots];
   std::uint16_t clock_ = 0;
   float regularity_ = 0;
+  float evidence_ = 0;
 };
 
 // Per agent: the internal hosts it has contacted (a 512-bit Bloom filter, k = 3), to count

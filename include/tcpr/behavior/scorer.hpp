@@ -35,7 +35,7 @@ inline constexpr float kFloorFactor[kFeatures] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 
 struct ScorerConfig {
   float shrinkage = 0.2f;          // λ
   float variance_floor = 0.15f;    // σ floor, in scored (log1p) units (× kFloorFactor)
-  float distance_scale = 2.0f;     // κ
+  float distance_scale = 3.0f;     // κ
   float own_weight = 0.5f;         // w_own
 };
 

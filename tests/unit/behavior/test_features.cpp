@@ -311,76 +311,106 @@ TEST_CASE("merge is associative and commutative, field by field", "[features]") 
 
 namespace {
 
-// The documented beaconing rule, restated in double precision.
-struct RefBeacon {
-  bool seen = false;
-  std::uint64_t last = 0;
-  double mean = 0, var = 0;
-  unsigned n = 0;
-  void observe(std::uint64_t ts) {
-    if (!seen) {
-      seen = true;
-      last = ts;
-      return;
-    }
-    if (ts <= last) return;
-    const double dt = static_cast<double>(ts - last) * 1e-9;
-    last = ts;
-    if (n == 0) {
-      mean = dt;
-      var = 0;
-    } else {
-      const double d = dt - mean;
-      mean += 0.25 * d;
-      var = 0.75 * (var + 0.25 * d * d);
-    }
-    ++n;
-  }
-  double regularity() const {
-    if (n < 4 || mean <= 0) return 0;
-    return std::clamp(1.0 - std::sqrt(var) / mean / 0.2, 0.0, 1.0);
-  }
-};
-
 ConnEvent at(std::uint64_t ts, std::uint64_t dst) { return {ts, dst, 0, 0}; }
+
+// ln(1/q) per lattice point beyond the first, q = 2·tolerance·(connections per period).
+double nats(double per_period) { return -std::log(2.0 * BeaconTracker::kTolerance * per_period); }
 
 }  // namespace
 
-TEST_CASE("beacon: a steady period is regularity 1 after four intervals, 0 before", "[features]") {
+TEST_CASE("lattice fit: hand-worked interval lists", "[features]") {
+  const float tol = BeaconTracker::kTolerance;
+  SECTION("a steady period: every interval is a point") {
+    const std::uint32_t gaps[] = {1'000'000, 1'000'000, 1'000'000, 1'000'000};
+    const LatticeFit f = lattice_fit(gaps, 4, tol);
+    CHECK(f.points == 4);
+    CHECK(f.period_s == Approx(1.0));
+    CHECK(f.evidence == Approx(3 * nats(1.0)));   // 3·ln 50 = 11.74
+  }
+  SECTION("an unrelated connection splits one period: its two halves make one point") {
+    // Newest first: 1, 1, 0.3 + 0.7, 1 s. Offsets 1, 2, 2.3, 3, 4: points at 1, 2, 3, 4 s, five
+    // connections over four periods.
+    const std::uint32_t gaps[] = {1'000'000, 1'000'000, 300'000, 700'000, 1'000'000};
+    const LatticeFit f = lattice_fit(gaps, 5, tol);
+    CHECK(f.points == 4);
+    CHECK(f.evidence == Approx(3 * nats(5.0 / 4)));   // 3·ln 40
+  }
+  SECTION("the newest interval itself split: the candidate is the newest two together") {
+    const std::uint32_t gaps[] = {400'000, 600'000, 1'000'000, 1'000'000, 1'000'000};
+    const LatticeFit f = lattice_fit(gaps, 5, tol);
+    CHECK(f.points == 4);
+    CHECK(f.period_s == Approx(1.0));
+    CHECK(f.evidence == Approx(3 * nats(5.0 / 4)));
+  }
+  SECTION("a point 2 % off the lattice ends the run") {
+    const std::uint32_t gaps[] = {1'000'000, 1'000'000, 1'020'000, 1'000'000};
+    // Offsets 1, 2, 3.02 (3 ± 0.01 misses), 4.02.
+    const LatticeFit f = lattice_fit(gaps, 4, tol);
+    CHECK(f.points == 2);
+    CHECK(f.evidence == Approx(nats(1.0)));
+  }
+  SECTION("0.8 % off is inside the tolerance, and the period is refitted") {
+    const std::uint32_t gaps[] = {1'000'000, 1'008'000, 996'000};
+    // Offsets 1, 2.008 (2 ± 0.01: a point, P = 1.004), 3.004 (3·1.004 = 3.012 ± 0.01004: a
+    // point, P = 3.004 / 3). With the third gap 0.988 the offset 2.996 misses 3.012 ± 0.01004,
+    // though it is within 3 ± 0.01 of the unrefitted lattice: the refit is what is compared.
+    const LatticeFit f = lattice_fit(gaps, 3, tol);
+    CHECK(f.points == 3);
+    CHECK(f.period_s == Approx(3.004 / 3));
+    const std::uint32_t off[] = {1'000'000, 1'008'000, 988'000};
+    CHECK(lattice_fit(off, 3, tol).points == 2);
+  }
+  SECTION("nothing to fit") {
+    const std::uint32_t gaps[] = {0, 0};
+    CHECK(lattice_fit(gaps, 0, tol).points == 0);
+    CHECK(lattice_fit(gaps, 2, tol).points == 0);   // zero intervals are no period
+    const std::uint32_t one[] = {5'000'000};
+    CHECK(lattice_fit(one, 1, tol).points == 0);   // one interval: a period of one, no fit
+    CHECK(lattice_fit(one, 1, tol).evidence == 0);
+  }
+}
+
+TEST_CASE("beacon: a steady period rises from 0 at two intervals to 1 at six; evidence once per tick", "[features]") {
   BeaconTracker b;
   CHECK(b.regularity() == 0);
-  for (int i = 0; i < 5; ++i) {
+  // n intervals: regularity 0 below kMinPoints = 3, then (n − 2)/4 up to 1.
+  const float want[] = {0, 0, 0, 0.25f, 0.5f, 0.75f, 1, 1, 1, 1, 1};
+  for (int i = 0; i <= 10; ++i) {
     b.observe(at(kSec + static_cast<std::uint64_t>(i) * 30 * kSec, 42));
-    // i + 1 events = i intervals
-    INFO("events " << i + 1);
-    CHECK(b.regularity() == (i >= 4 ? 1.0f : 0.0f));
+    INFO("intervals " << i);
+    CHECK(b.regularity() == want[i]);
+    // Evidence: (points − 1)·ln 50 once there are kMinPoints points; the history holds 8.
+    const double g = i < 3 ? 0.0 : (std::min(i, 8) - 1) * nats(1.0);
+    CHECK(b.take_evidence() == Approx(g));
+    CHECK(b.take_evidence() == 0);   // taken
   }
-  for (int i = 5; i < 50; ++i) b.observe(at(kSec + static_cast<std::uint64_t>(i) * 30 * kSec, 42));
-  CHECK(b.regularity() == 1.0f);
   // A repeated or earlier timestamp adds no interval.
   BeaconTracker d;
   for (int i = 0; i < 4; ++i) d.observe(at(kSec + static_cast<std::uint64_t>(i) * kSec, 9));
   d.observe(at(kSec + 3 * kSec, 9));
   d.observe(at(kSec, 9));
-  CHECK(d.regularity() == 0);  // still 3 intervals
+  CHECK(d.regularity() == 0.25f);  // still 3 intervals
   d.observe(at(kSec + 4 * kSec, 9));
-  CHECK(d.regularity() == 1.0f);
+  CHECK(d.regularity() == 0.5f);
 }
 
-TEST_CASE("beacon: a jittered period follows the documented EWMA", "[features]") {
+TEST_CASE("beacon: starts late by < 0.5 % of the period are regular; by up to 20 % they are not", "[features]") {
+  // tcp-routegen's beacon starts each period late by less than 0.5 % of it; offsets between
+  // connections then stay within ±0.5 % of k periods, inside the ±1 % tolerance.
   std::mt19937_64 g(5);
-  for (double jitter : {0.005, 0.02, 0.05, 0.2}) {
-    std::uniform_real_distribution<double> u(-jitter, jitter);
+  for (double late : {0.005, 0.2}) {
+    std::uniform_real_distribution<double> u(0.0, late);
+    int regular = 0;
+    const int n = 200;
     BeaconTracker b;
-    RefBeacon ref;
-    std::uint64_t ts = 10 * kSec;
-    for (int i = 0; i < 200; ++i) {
-      ts += static_cast<std::uint64_t>(2e9 * (1 + u(g)));
-      b.observe(at(ts, 77));
-      ref.observe(ts);
-      INFO("jitter " << jitter << ", event " << i);
-      REQUIRE(b.regularity() == Approx(ref.regularity()).margin(2e-3));
+    for (int i = 0; i < n; ++i) {
+      const double t = 10.0 + i * 0.7 * (1 + 0) + 0.7 * u(g);
+      b.observe(at(static_cast<std::uint64_t>(t * 1e9), 77));
+      if (i >= 6 && b.regularity() == 1.0f) ++regular;
     }
+    INFO("late by up to " << late * 100 << " % of the period");
+    if (late < 0.01) CHECK(regular == n - 6);
+    else CHECK(regular < n / 20);
   }
 }
 
@@ -389,18 +419,18 @@ TEST_CASE("beacon: exponential (memoryless) intervals are not regular", "[featur
   std::exponential_distribution<double> exp(1.0 / 5.0);  // mean 5 s, CV 1
   BeaconTracker b;
   std::uint64_t ts = kSec;
-  double sum = 0;
   int nonzero = 0;
+  double evidence = 0;
   const int n = 5000;
   for (int i = 0; i < n; ++i) {
     ts += static_cast<std::uint64_t>(exp(g) * 1e9) + 1;
     b.observe(at(ts, 3));
-    sum += b.regularity();
     if (b.regularity() > 0) ++nonzero;
+    evidence = std::max(evidence, static_cast<double>(b.take_evidence()));
   }
-  // CV 1 is far past the 0.2 that zeroes regularity; only short lucky runs rise above 0.
-  CHECK(sum / n < 0.05);
-  CHECK(nonzero < n / 10);
+  // Two more lattice points each within ±1 % of a period: about (2 %)² per connection.
+  CHECK(nonzero < n / 100);
+  CHECK(evidence < 12.0);   // never as much as three points' worth (the quarantine threshold, κ_b = 4)
 }
 
 TEST_CASE("beacon: destinations are tracked separately", "[features]") {
@@ -429,33 +459,33 @@ TEST_CASE("beacon: destinations are tracked separately", "[features]") {
     CHECK(mixed.regularity() == 1.0f);
     CHECK(only_random.regularity() < 0.5f);
   }
-  SECTION("alternating destinations at a steady overall pace are not one period") {
-    // A at 0, 1, 3, 4, 6, 7 … and B half a second after each: per destination 1, 2, 1, 2 …
+  SECTION("two connections a period to one destination are still one period") {
+    // A at 0, 1, 3, 4, 6, 7 … s (B half a second after each): A's intervals alternate 1, 2 — a
+    // period of 3 s with a second connection in each. The newest eight intervals of A span four
+    // periods: points at 3, 6, 9, 12 s, eight connections over four periods.
     BeaconTracker b;
-    RefBeacon ra;
     for (int i = 0; i < 30; ++i) {
       const std::uint64_t ta = kSec + static_cast<std::uint64_t>(i / 2 * 3 + i % 2) * kSec;
       b.observe(at(ta, 100));
-      ra.observe(ta);
+      if (i == 29) CHECK(b.take_evidence() == Approx(3 * nats(2.0)));
       b.observe(at(ta + kSec / 2, 200));
     }
-    CHECK(b.regularity() == Approx(ra.regularity()).margin(2e-3));
-    CHECK(b.regularity() < 0.5f);
+    CHECK(b.regularity() == 0.5f);
   }
   SECTION("a destination pushed out by four newer ones starts over") {
     BeaconTracker b;
-    for (int i = 0; i < 6; ++i) b.observe(at(kSec + static_cast<std::uint64_t>(i) * kSec, 1));
+    for (int i = 0; i < 7; ++i) b.observe(at(kSec + static_cast<std::uint64_t>(i) * kSec, 1));
     REQUIRE(b.regularity() == 1.0f);
     for (std::uint64_t d = 2; d <= 5; ++d) b.observe(at(10 * kSec + d, d));
     CHECK(b.regularity() == 0);  // slot of 1 reused by the least recently seen rule
-    for (int i = 0; i < 4; ++i) b.observe(at(20 * kSec + static_cast<std::uint64_t>(i) * kSec, 1));
-    CHECK(b.regularity() == 0);  // 3 intervals since it came back
-    b.observe(at(24 * kSec, 1));
-    CHECK(b.regularity() == 1.0f);
+    for (int i = 0; i < 3; ++i) b.observe(at(20 * kSec + static_cast<std::uint64_t>(i) * kSec, 1));
+    CHECK(b.regularity() == 0);  // 2 intervals since it came back
+    b.observe(at(23 * kSec, 1));
+    CHECK(b.regularity() == 0.25f);
   }
   SECTION("three other destinations do not push out a fourth") {
     BeaconTracker b;
-    for (int i = 0; i < 6; ++i) {
+    for (int i = 0; i < 7; ++i) {
       b.observe(at(kSec + static_cast<std::uint64_t>(i) * kSec, 1));
       for (std::uint64_t d = 2; d <= 4; ++d) b.observe(at(kSec + static_cast<std::uint64_t>(i) * kSec + d, d));
     }
@@ -482,7 +512,7 @@ TEST_CASE("peer memory: a host is novel once, never twice", "[features]") {
 // destination seen a few connections ago is evicted. (Found failing in an earlier version of
 // BeaconTracker::observe: a free slot's "time since use" was the wrapped clock − 0, small just
 // after the wrap, so A was evicted while a slot was free; kept as a regression test.) Input:
-// B/C alternating, A steady ×6, B/C ×9, then a new D; before = 100 is the same without the wrap.
+// B/C alternating, A steady ×7, B/C ×9, then a new D; before = 100 is the same without the wrap.
 TEST_CASE("beacon: a free slot is used before a recent destination is evicted, across clock wrap", "[features]") {
   for (const int before : {100, 65524}) {
     INFO(before << " irregular observations before A");
@@ -497,7 +527,7 @@ TEST_CASE("beacon: a free slot is used before a recent destination is evicted, a
       }
     };
     irregular(before);
-    for (int i = 0; i < 6; ++i) {  // A: steady, five intervals
+    for (int i = 0; i < 7; ++i) {  // A: steady, six intervals
       ts += kSec;
       b.observe(at(ts, 1));
     }

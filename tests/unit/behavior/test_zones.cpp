@@ -83,7 +83,7 @@ struct Driver {
   // Runs every tick up to and including tick k.
   void end_tick(int k) { advance_to(tick_end(k)); }
   AgentTracker::Agents send(const std::vector<std::uint8_t>& f, std::uint64_t ts, unsigned w = 0,
-                            bool new_flow = false, std::uint32_t hard = 0) {
+                            bool new_flow = false, std::uint32_t hard = 0, int class_group = -1) {
     packet::PacketView v{f.data(), static_cast<std::uint32_t>(f.size()), static_cast<std::uint32_t>(f.size()), 0, ts};
     packet::ParsedPacket p;
     REQUIRE(packet::parse(v, p) == TCPR_DROP_NONE);
@@ -94,6 +94,7 @@ struct Driver {
     info.wire_len = v.wire_len;
     info.new_flow = new_flow;
     info.hard_hits = hard;
+    info.class_group = class_group;
     return b.tracker(w).account(p, info);
   }
   // The same four packets every tick: two out (100 B payload), two in (200 B); the flow is new only
@@ -105,6 +106,12 @@ struct Driver {
     z = std::max(z, send(in_frame(host), t + 1 * kMs, w).zone);
     z = std::max(z, send(out_frame(host), t + 2 * kMs, w).zone);
     return std::max(z, send(in_frame(host), t + 3 * kMs, w).zone);
+  }
+  // An MCP tool call on a new connection, its class decided by its first request packet.
+  void tool_call(std::uint8_t host, std::uint64_t ts, std::uint16_t sport) {
+    send(test::tcp4({10, 1, 0, host}, sport, {10, 2, 0, 20}, 8000, packet::kTcpSyn, 0), ts, 0, true);
+    send(test::tcp4({10, 1, 0, host}, sport, {10, 2, 0, 20}, 8000, packet::kTcpAck, 300), ts + kMs, 0, false, 0,
+         kGroupTool);
   }
   // A port scan: `n` SYNs to distinct ports, each a new flow, none answered.
   void scan(std::uint8_t host, int k, unsigned n = 300, unsigned w = 0) {
@@ -906,4 +913,50 @@ TEST_CASE("configured cohort groups: membership, last group wins, small groups f
   CHECK(report_of(b, key(9)).cohort == "all");
   CHECK(report_of(b, key(100)).cohort == "10.1.0.0/24");
   CHECK(report_of(b, key(65)).cohort == "all");
+}
+
+TEST_CASE("a tool storm is quarantined by the burst test in its first tick, with the tool flows as the why",
+          "[zones][burst]") {
+  // Ten calm agents, each making one tool call at ticks 1 and 41. Agent 10's learnt tool rate at
+  // tick 61: the running mean 2/50 at tick 50 (the baseline's 1/(n+1) weights), then ×0.98 for
+  // each of ten calm ticks = 0.033 per tick, below the floor 0.05. Tick 61: four calls.
+  // G = max(G(4, 0.05), G(4, 0.10), G(4, 0.15)) = G(4, 0.05) = 4·ln 80 − 3.95 = 13.58;
+  // score 1 − e^{−13.58/4} = 0.9665 > quarantine_above.
+  for (const bool burst : {true, false}) {
+    BehaviorConfig cfg = base_config();
+    cfg.burst.enabled = burst;
+    Behavior b(cfg, 1, {});
+    Driver d(b);
+    constexpr int kOnset = 61;
+    for (int k = 1; k <= kOnset; ++k) {
+      for (int h = 0; h < 10; ++h) {
+        const auto host = static_cast<std::uint8_t>(10 + h);
+        d.calm(host, k);
+        if (k == 1 || k == 41) d.tool_call(host, tick_start(k) + 50 * kMs + h * kMs, static_cast<std::uint16_t>(50000 + k));
+      }
+      if (k == kOnset)
+        for (int c = 0; c < 4; ++c) d.tool_call(10, tick_start(k) + 10 * kMs + c * 20 * kMs, static_cast<std::uint16_t>(51000 + c));
+      d.end_tick(k);
+    }
+    const AgentReport r = report_of(b, key(10));
+    INFO("burst test " << (burst ? "on" : "off") << ", score " << r.score);
+    if (burst) {
+      CHECK(r.zone == TCPR_ZONE_QUARANTINED);
+      CHECK(r.score == Approx(1 - std::exp(-(4 * std::log(80.0) - 3.95) / 4)).epsilon(1e-4));
+      CHECK(r.first_anomalous_ns == tick_end(kOnset));
+      const auto ev = events_of(b, key(10));
+      REQUIRE_FALSE(ev.empty());
+      CHECK(contains(ev.back().reason, "top: tool_flows_per_s"));
+    } else {
+      // Without it, the smoothed features alone do not reach quarantine in that tick.
+      CHECK(r.zone <= TCPR_ZONE_MONITORED);
+    }
+    // The others, with their single calls, became TRUSTED at tick 51 (the trust rule) either way:
+    // a lone call of a rare class is below monitor_above, so the burst test ignores it.
+    for (int h = 1; h < 10; ++h) {
+      const auto ev = events_of(b, key(static_cast<std::uint8_t>(10 + h)));
+      REQUIRE(ev.size() == 1);
+      CHECK(ev[0].to == TCPR_ZONE_TRUSTED);
+    }
+  }
 }

@@ -249,4 +249,9 @@ TEST_CASE("shipped rules: near misses stay clean, the real thing is tagged", "[c
   // An OpenAI project key in a body is a leak; 16 key characters after AKIA are an AWS key id.
   CHECK(tags_of(3, "POST /paste HTTP/1.1\r\nHost: p\r\nContent-Length: 60\r\n\r\nsk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z0123") != 0);
   CHECK(tags_of(4, "GET /x?k=AKIAIOSFODNN7EXAMPLE HTTP/1.1\r\nHost: p\r\n\r\n") != 0);
+  // "AIza" + 35 key characters inside a longer base64 run (an AWS session token, as tcp-routegen
+  // wrote one) is chance, not a Google key; the same key standing alone in a URL is a leak.
+  CHECK(tags_of(5, "POST /model/m/invoke HTTP/1.1\r\nHost: b\r\nX-Amz-Security-Token: "
+                   "fUS2aqn1qIh8KAIzadHmO8CfU1Bpte76B5uuDncqrInTiU7MDAyXq69DYoGYq+AIzadHmO8CfU1Bpte76B5uuDncqrInTiU7MDAyX==\r\n\r\n") == 0);
+  CHECK(tags_of(6, "GET /v1/models?key=AIzadHmO8CfU1Bpte76B5uuDncqrInTiU7MDAyX HTTP/1.1\r\nHost: p\r\n\r\n") != 0);
 }

@@ -112,6 +112,10 @@ name = "coders"
 prefixes = ["10.1.4.0/24"]
 [behavior.score]
 distance_scale = 6
+[behavior.burst]
+floor = 0.1
+quiet_floor = 0.001
+scale = 5
 [behavior.trust]
 gain = 0.02
 [behavior.zones]
@@ -130,6 +134,10 @@ quarantine_classes = ["dns", "http"]
   REQUIRE(b.cohorts.size() == 1);
   CHECK(b.cohorts[0].name == "coders");
   CHECK(b.scorer.distance_scale == 6.0f);
+  CHECK(b.burst.enabled);
+  CHECK(b.burst.floor == 0.1f);
+  CHECK(b.burst.quiet_floor == 0.001f);
+  CHECK(b.burst.scale == 5.0f);
   CHECK(b.trust_gain == 0.02f);
   CHECK(b.remediation.prefixes().size() == 1);
   CHECK(b.quarantine_classes == std::vector<std::string>{"dns", "http"});
@@ -159,4 +167,7 @@ TEST_CASE("[behavior] mistakes name file, line, column and key", "[config]") {
         "test.toml:1:1: 'behavior.zones': need restore_below < monitor_above < quarantine_above");
   CHECK(error_of("[behavior.score]\nshrink = 0.1\n") == "test.toml:2:10: unknown key 'behavior.score.shrink'");
   CHECK(error_of("[behavior.trust]\ngain = \"fast\"\n") == "test.toml:2:8: 'behavior.trust.gain' must be a number");
+  CHECK(error_of("[behavior.burst]\nenabled = 1\n") == "test.toml:2:11: 'behavior.burst.enabled' must be true or false");
+  CHECK(error_of("[behavior.burst]\nscale = 0\n") == "test.toml:2:9: 'behavior.burst.scale' = 0 is out of range [0.01, 1000000]");
+  CHECK(error_of("[behavior.burst]\nwindow = 3\n") == "test.toml:2:10: unknown key 'behavior.burst.window'");
 }

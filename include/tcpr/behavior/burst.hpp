@@ -1,0 +1,114 @@
+// burst.hpp — the count burst test: how unlikely an agent's latest counts are under its own rate.
+//
+// The Mahalanobis score (scorer.hpp) looks at smoothed features, so a sudden storm of tool calls
+// needs a few ticks to move it. Counts of discrete events — failed handshakes, first contacts
+// with internal hosts, flows per class group — have a sharper test: under the agent's usual
+// Poisson rate λ per tick, the generalised likelihood-ratio statistic of c events in the last
+// n ticks against "a higher rate" is
+//     G(c, μ) = c·ln(c/μ) − (c − μ)   for c > μ = n·λ, else 0,
+// and P(G ≥ g) falls like e^{−g} (Chernoff). G is taken over the windows of the last 1, 2 and 3
+// ticks and the largest over channels and windows is the burst statistic; the score is
+// 1 − e^{−G/κ_b} (κ_b = BurstConfig::scale), combined with the Mahalanobis score by max.
+// λ is the agent's own EWMA of its counts, learnt only in ticks that look normal (as the
+// baseline is), floored: a fresh or quiet agent's estimate of 0 would make any event infinitely
+// unlikely. Channels that are 0 in normal behaviour (failed handshakes, internal peers) get a
+// lower floor, as their σ floor is lower in the scorer.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+#include "tcpr/behavior/features.hpp"
+
+namespace tcpr::behavior {
+
+enum BurstChannel : unsigned { kBurstFailed = 0, kBurstPeers, kBurstLlm, kBurstTool, kBurstDns, kBurstUpload };
+inline constexpr unsigned kBurstChannels = 6;
+// kBurstUpload counts whole blocks of this many payload bytes sent in a tick: volume as events.
+inline constexpr std::uint64_t kUploadBlock = 32768;
+// The feature each channel reports as the score's "why".
+inline constexpr Feature kBurstFeature[kBurstChannels] = {kFailedHandshakes, kInternalPeers, kLlmFlows,
+                                                          kToolFlows,        kDnsFlows,      kBytesOut};
+// Channels whose count is 0 in normal behaviour: floored at quiet_floor instead of floor.
+inline constexpr bool kBurstQuiet[kBurstChannels] = {false, true, false, false, false, false};
+
+struct BurstConfig {
+  bool enabled = true;
+  float floor = 0.05f;         // least λ per tick (0.5 events/s at 100 ms)
+  float quiet_floor = 1e-4f;   // least λ of the quiet channels
+  float scale = 4.0f;          // κ_b: G = 3·κ_b scores 0.95
+};
+
+using BurstCounts = std::array<std::uint32_t, kBurstChannels>;
+
+// Per agent: the learnt rates and the counts of the two ticks before this one (saturated at 255:
+// a count that high in a tick is decided by the current tick alone).
+struct BurstState {
+  std::array<float, kBurstChannels> rate{};
+  std::array<std::uint8_t, kBurstChannels> prev1{}, prev2{};
+  bool quiet() const noexcept {
+    for (unsigned c = 0; c < kBurstChannels; ++c)
+      if ((prev1[c] | prev2[c]) != 0) return false;
+    return true;
+  }
+};
+
+struct BurstResult {
+  float g = 0;                  // the statistic, nats
+  std::uint8_t feature = 0xff;  // the feature it speaks for (0xff: none)
+};
+
+// G(c, μ) for c events against a mean of μ > 0.
+inline float burst_glr(float c, float mu) noexcept {
+  if (!(c > mu)) return 0;
+  return c * log_fast(c / mu) - (c - mu);
+}
+
+// A tick's counts: failed handshakes and first internal contacts as the tick worked them out
+// (they need state across ticks), the rest from the merged stats (null: the agent sent nothing).
+inline BurstCounts burst_counts(const TickStats* st, std::uint32_t failed, std::uint32_t novel_peers) noexcept {
+  BurstCounts c{};
+  c[kBurstFailed] = failed;
+  c[kBurstPeers] = novel_peers;
+  if (st != nullptr) {
+    c[kBurstLlm] = st->class_flows[kGroupLlm];
+    c[kBurstTool] = st->class_flows[kGroupTool];
+    c[kBurstDns] = st->class_flows[kGroupDns];
+    c[kBurstUpload] = static_cast<std::uint32_t>(std::min<std::uint64_t>(st->payload_bytes_out / kUploadBlock, 1u << 20));
+  }
+  return c;
+}
+
+inline bool burst_any(const BurstCounts& c) noexcept {
+  std::uint32_t any = 0;
+  for (unsigned i = 0; i < kBurstChannels; ++i) any |= c[i];
+  return any != 0;
+}
+
+// The statistic of this tick's counts; does not change the state.
+inline BurstResult burst_test(const BurstState& s, const BurstCounts& now, const BurstConfig& cfg) noexcept {
+  BurstResult out;
+  for (unsigned c = 0; c < kBurstChannels; ++c) {
+    const float lambda = std::max(s.rate[c], kBurstQuiet[c] ? cfg.quiet_floor : cfg.floor);
+    const float c1 = static_cast<float>(now[c]);
+    const float c2 = c1 + static_cast<float>(s.prev1[c]);
+    const float c3 = c2 + static_cast<float>(s.prev2[c]);
+    const float g = std::max({burst_glr(c1, lambda), burst_glr(c2, 2 * lambda), burst_glr(c3, 3 * lambda)});
+    if (g > out.g) out.g = g, out.feature = static_cast<std::uint8_t>(kBurstFeature[c]);
+  }
+  return out;
+}
+
+// The tick is over: this tick's counts become the previous ones.
+inline void burst_shift(BurstState& s, const BurstCounts& now) noexcept {
+  s.prev2 = s.prev1;
+  for (unsigned c = 0; c < kBurstChannels; ++c) s.prev1[c] = static_cast<std::uint8_t>(std::min<std::uint32_t>(now[c], 255));
+}
+
+// The tick looked normal: the rates learn from its counts (EWMA with weight alpha).
+inline void burst_learn(BurstState& s, const BurstCounts& now, float alpha) noexcept {
+  for (unsigned c = 0; c < kBurstChannels; ++c) s.rate[c] += alpha * (static_cast<float>(now[c]) - s.rate[c]);
+}
+
+}  // namespace tcpr::behavior
