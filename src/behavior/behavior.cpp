@@ -17,6 +17,9 @@ constexpr std::uint32_t kRecentTicks = 10;   // an agent idle longer than this i
 constexpr std::uint32_t kModelTicks = 20;    // ticks a cohort model is fed before use
 constexpr std::uint64_t kPeerWindow = 50;    // ticks per internal-peer window
 constexpr float kPriorTicks = 100;           // weight of the cohort's variance in an agent's own
+// Own baseline regularity from which periods are the agent's habit (a poller), not news. Lower, a
+// beacon's rising regularity, learnt while its score is below monitor_above, would close the gate.
+constexpr float kHabitualRegularity = 0.5f;
 // kLogScaled as 1/0 factors.
 constexpr std::array<float, kFeatures> kLogBlend = [] {
   std::array<float, kFeatures> m{};
@@ -42,7 +45,7 @@ struct Behavior::Agent {
   Zone pin = kNoPin;
   std::uint32_t novel_cur = 0, novel_prev = 0;
   std::uint32_t syn_carry = 0;   // SYNs of the last tick without a SYN-ACK in it
-  BurstState burst;
+  bool burst_recent = false;     // counts in the last two ticks (cold.burst is not quiet)
 };
 
 struct Behavior::AgentCold {
@@ -53,6 +56,7 @@ struct Behavior::AgentCold {
   std::array<std::uint8_t, 3> why{0xff, 0xff, 0xff};
   BeaconTracker beacon;
   PeerMemory peers;
+  BurstState burst;              // touched only in ticks with counts, or just after
 };
 
 std::uint64_t Behavior::last_active_of(std::uint32_t i) const noexcept { return agents_[i].last_active; }
@@ -300,9 +304,8 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   // of non-negative rates; the one that may be negative (the ratio) is not log-scaled, and
   // log1p_fast is finite for any finite input, so its factor 0 removes it.
   for (unsigned f = 0; f < kFeatures; ++f) x[f] = a.xm[f] + kLogBlend[f] * (log1p_fast(a.xm[f]) - a.xm[f]);
-  // The ratio over the medium horizon (replacing its average above, after the vector passes): within
-  // one tick a request goes out before its answer comes back, so a per-tick ratio swings with
-  // every call.
+  // The ratio over the medium horizon (replacing its average above): within one tick a request
+  // goes out before its answer comes back, so a per-tick ratio swings with every call.
   const float ratio = log_fast((a.xm[kBytesOut] + 1.0f) / (a.xm[kBytesIn] + 1.0f));
   a.xm[kUpDownRatio] = ratio;
   x[kUpDownRatio] = ratio;
@@ -327,20 +330,23 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   const BurstCounts counts = burst_counts(st, failed, novel);
   const bool counted = burst_any(counts);
   BurstResult burst;
-  if (cfg_.burst.enabled && recent && a.baseline_n >= cfg_.warmup_ticks && (counted || !a.burst.quiet()))
-    burst = burst_test(a.burst, counts, cfg_.burst);
-  if (counted || !a.burst.quiet()) burst_shift(a.burst, counts);
-  // A new fixed period in its connections (BeaconTracker's lattice evidence), unless periods
-  // are part of the agent's own baseline.
+  if (counted || a.burst_recent) {
+    if (cfg_.burst.enabled && recent && a.baseline_n >= cfg_.warmup_ticks) {
+      burst_bring(cold.burst, a.baseline_n, cfg_.alpha_slow);
+      burst = burst_test(cold.burst, counts, cfg_.burst);
+    }
+    burst_shift(cold.burst, counts);
+    a.burst_recent = !cold.burst.quiet();
+  }
+  // A new fixed period in its connections (BeaconTracker's lattice evidence), unless habitual.
   if (lattice > burst.g && cfg_.burst.enabled && recent && a.baseline_n >= cfg_.warmup_ticks &&
-      a.mean[kBeaconRegularity] < 0.1f)
+      a.mean[kBeaconRegularity] < kHabitualRegularity)
     burst = {lattice, static_cast<std::uint8_t>(kBeaconRegularity)};
   const float burst_score = burst.g > 0 ? 1.0f - std::exp(-burst.g / cfg_.burst.scale) : 0.0f;
   if (hard) {
     s.value = 1.0f, s.top = {static_cast<std::uint8_t>(kRiskTags), 0xff, 0xff};
   } else if (burst_score > s.value && burst_score > cfg_.monitor_above) {
-    // Only a burst that matters counts: a single call of a rare class (G ≈ 2) is no reason to
-    // hold back the agent's trust.
+    // Only a burst that matters: a single call of a rare class (G ≈ 2) must not hold back trust.
     s.value = burst_score;
     s.top = {burst.feature, 0xff, 0xff};
   } else if (s.value > 0 && (s.value >= a.max_score || s.value > std::min(cfg_.monitor_above, cfg_.quarantine_above))) {
@@ -363,8 +369,8 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
     const Vec d = a.xf - a.mean;
     a.mean += alpha * d;
     a.var = (1 - alpha) * (a.var + alpha * d.cwiseProduct(d));
+    if (counted) burst_learn(cold.burst, counts, a.baseline_n, cfg_.alpha_slow);
     ++a.baseline_n;
-    burst_learn(a.burst, counts, alpha);
     cohorts_[leaf].tick.add(a.xf);
   }
   if (tick_no_ - a.last_active > idle_ticks_ && a.zone <= TCPR_ZONE_MONITORED && a.pin == kNoPin) idle_.push_back(i);

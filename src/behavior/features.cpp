@@ -55,44 +55,32 @@ void TickStats::merge(const TickStats& o) noexcept {
 }
 
 
-LatticeFit lattice_fit(const std::uint32_t* gaps_us, unsigned n, float tolerance) noexcept {
-  constexpr unsigned kMax = BeaconTracker::kHistory;
-  static constexpr auto kInverse = [] {   // 1/k: the refit without a division per point
-    std::array<float, kMax + 1> inv{};
-    for (unsigned k = 1; k <= kMax; ++k) inv[k] = 1.0f / static_cast<float>(k);
-    return inv;
-  }();
-  LatticeFit best;
-  n = std::min(n, kMax);
-  // offsets[j]: time from the connection j intervals back to the newest one, µs (float: 8 gaps of
-  // at most 2^32 µs, relative error 1e-7, far below the tolerance).
-  float offsets[kMax + 1];
-  offsets[0] = 0;
-  for (unsigned j = 0; j < n; ++j) offsets[j + 1] = offsets[j] + static_cast<float>(gaps_us[j]);
-  for (unsigned first = 1; first <= std::min(n, 2u); ++first) {
-    // A split first period leaves at most n − 1 points: nothing to gain once the plain candidate
-    // has that many.
-    if (first == 2 && best.points + 1 >= n) break;
-    float period = offsets[first];
-    if (!(period > 0)) continue;
-    unsigned points = 1, last = first;
-    for (unsigned k = 2; k <= n; ++k) {
-      const float target = static_cast<float>(k) * period, window = tolerance * period;
-      unsigned j = last + 1;
-      while (j <= n && offsets[j] < target - window) ++j;
-      if (j > n || offsets[j] > target + window) break;
-      ++points;
-      last = j;
-      period = offsets[j] * kInverse[k];
-    }
-    if (points < 2) continue;
-    const float per_period = static_cast<float>(last) * kInverse[points];   // connections per period, ≥ 1
-    const float q = std::min(1.0f, 2.0f * tolerance * per_period);
-    const float evidence = static_cast<float>(points - 1) * -log_fast(q);
-    if (points > best.points || (points == best.points && evidence > best.evidence))
-      best = {points, evidence, period * 1e-6f};
+bool BeaconTracker::Lattice::step(std::uint64_t ts, bool candidate_waits) noexcept {
+  if (points == 0) return false;
+  const auto t = static_cast<double>(ts);
+  const double expected = static_cast<double>(point_ns) + period_ns;
+  const double window = static_cast<double>(kTolerance) * period_ns;
+  if (t > expected + window) return false;
+  if (t >= expected - window) {   // a point: refit the period over the whole span
+    ++points;
+    ++conns;
+    point_ns = ts;
+    period_ns = (t - static_cast<double>(anchor_ns)) / points;
+    return true;
   }
-  return best;
+  // Early: an unrelated call between two points — unless the lattice is still an unconfirmed
+  // candidate that may be replaced by the newer one.
+  if (points == 1 && !candidate_waits) return false;
+  ++conns;
+  return true;
+}
+
+void BeaconTracker::Lattice::start(std::uint64_t anchor, std::uint64_t ts) noexcept {
+  anchor_ns = anchor;
+  point_ns = ts;
+  period_ns = static_cast<double>(ts - anchor);
+  points = 1;
+  conns = 1;
 }
 
 void BeaconTracker::observe(const ConnEvent& e) noexcept {
@@ -114,23 +102,33 @@ void BeaconTracker::observe(const ConnEvent& e) noexcept {
     victim->dst = e.dst;
     victim->last_ns = e.ts_ns;
     victim->age = clock_;
+    last_ = {};
     if (was_best) regularity_ = best_regularity();
     return;
   }
   hit->age = clock_;
   if (e.ts_ns <= hit->last_ns) return;
-  const std::uint64_t gap_us = (e.ts_ns - hit->last_ns) / 1000;
+  // The lattice anchored one back follows the newest candidate; the one anchored two back keeps
+  // its candidate through early calls (its hypothesis is that a call precedes every point).
+  if (!hit->lattice[0].step(e.ts_ns, false)) hit->lattice[0].start(hit->last_ns, e.ts_ns);
+  if (!hit->lattice[1].step(e.ts_ns, true)) {
+    if (hit->prev_ns != 0) hit->lattice[1].start(hit->prev_ns, e.ts_ns);
+    else hit->lattice[1] = Lattice{};
+  }
+  hit->prev_ns = hit->last_ns;
   hit->last_ns = e.ts_ns;
-  for (unsigned j = kHistory - 1; j > 0; --j) hit->gaps_us[j] = hit->gaps_us[j - 1];
-  hit->gaps_us[0] = static_cast<std::uint32_t>(std::min<std::uint64_t>(gap_us, 0xffffffffu));
-  if (hit->n < kHistory) ++hit->n;
-  // Only the slot that changed is refitted; the agent's value is the best slot's.
-  const LatticeFit fit = lattice_fit(hit->gaps_us, hit->n, kTolerance);
+  // The lattice with more points (the one anchored at the previous connection on a tie).
+  const Lattice& l = hit->lattice[1].points > hit->lattice[0].points ? hit->lattice[1] : hit->lattice[0];
+  const unsigned points = std::min<unsigned>(l.points, kMaxPoints);
+  last_ = {points, 0, static_cast<float>(l.period_ns * 1e-9)};
   const float before = hit->regularity;
-  hit->regularity = fit.points < kMinPoints
-                        ? 0.0f
-                        : std::min(1.0f, static_cast<float>(fit.points - kMinPoints + 1) / 4.0f);
-  if (fit.points >= kMinPoints) evidence_ = std::max(evidence_, fit.evidence);
+  if (points >= 2) {
+    const float per_period = static_cast<float>(l.conns) / static_cast<float>(l.points);   // ≥ 1
+    const float q = std::min(1.0f, 2.0f * kTolerance * per_period);
+    last_.evidence = static_cast<float>(points - 1) * -log_fast(q);
+  }
+  hit->regularity = points < kMinPoints ? 0.0f : std::min(1.0f, last_.evidence * kInverseFullEvidence);
+  if (points >= kMinPoints) evidence_ = std::max(evidence_, last_.evidence);
   if (hit->regularity >= regularity_) regularity_ = hit->regularity;
   else if (before >= regularity_) regularity_ = best_regularity();
 }

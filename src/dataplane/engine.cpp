@@ -89,6 +89,10 @@ void count_tx_drop(rte_mbuf** pkts, std::uint16_t unsent, void* userdata) {
   rte_pktmbuf_free_bulk(pkts, unsent);
 }
 
+// Empty polls in a row before a direct-replay worker counts as waiting for packets that do not
+// come (then 3 s more of it is a stall).
+constexpr std::uint32_t kStallPolls = 1000;
+
 struct WorkerArgs {
   Worker* w;
   std::uint32_t burst;
@@ -177,7 +181,17 @@ int worker_main(void* arg) {
       last_drain = now;
       if (got == 0 && !a->replay) w.pipeline->age(g_clock.now_ns());
     }
-    if (direct_replay && w.received >= a->replay_packets) break;
+    if (direct_replay) {
+      if (w.received >= a->replay_packets) break;
+      if (got != 0) {
+        if (w.empty_polls != 0) {
+          w.empty_polls = 0;
+          w.empty_since.store(0, std::memory_order_relaxed);
+        }
+      } else if (++w.empty_polls == kStallPolls) {
+        w.empty_since.store(now, std::memory_order_relaxed);
+      }
+    }
     if (w.in_ring != nullptr && got == 0 && a->input_done->load(std::memory_order_acquire) &&
         rte_ring_empty(w.in_ring))
       break;
@@ -350,7 +364,8 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
   unsigned n_pending = 0, next_pending = 0;
   std::vector<rte_mbuf*> per_worker[64];
   for (auto& v : per_worker) v.reserve(kMaxBurst);
-  std::uint64_t idle_since = rte_get_tsc_cycles();
+  std::uint64_t idle_since = rte_get_tsc_cycles();   // when the current run of empty polls reached kStallPolls
+  std::uint32_t empty_polls = 0;
   const std::uint64_t stall_tsc = rte_get_tsc_hz() * 3;
   // Replay with behaviour: packets past a tick boundary wait until every packet before it has
   // been processed and the tick has run, so zones never depend on worker timing.
@@ -371,6 +386,7 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
 
   for (;;) {
     bool worked = false;
+    if (stop.load(std::memory_order_relaxed)) halt_.store(true, std::memory_order_relaxed);
     if (stop.load(std::memory_order_relaxed) && all_finished()) input_done_.store(true);
     // 1. Spread pending packets; receive more only when nothing is pending.
     if (next_pending == n_pending && !input_done_.load(std::memory_order_relaxed)) {
@@ -385,7 +401,13 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
         io_received_ += n;
         if (n_pending == burst) break;
       }
-      if (n_pending != 0) idle_since = rte_get_tsc_cycles();
+      // A stall is a run of empty polls lasting 3 s, not 3 s without packets: a long tick on
+      // this lcore (tick barriers) is not the PMD running dry.
+      if (n_pending != 0) {
+        empty_polls = 0;
+      } else if (++empty_polls == kStallPolls) {
+        idle_since = rte_get_tsc_cycles();
+      }
     }
     unsigned limit = n_pending;
     if (tick_barriers && next_pending < n_pending) {
@@ -430,7 +452,7 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
     if (opt_.replay_packets != 0 && !input_done_.load(std::memory_order_relaxed) && n_pending == 0) {
       if (io_received_ >= opt_.replay_packets) {
         input_done_.store(true, std::memory_order_release);
-      } else if (rte_get_tsc_cycles() - idle_since > stall_tsc) {
+      } else if (empty_polls >= kStallPolls && rte_get_tsc_cycles() - idle_since > stall_tsc) {
         stalled_ = true;  // the PMD stopped delivering before the end of the capture
         input_done_.store(true, std::memory_order_release);
       }
@@ -472,8 +494,11 @@ Result<bool> Engine::run(const std::atomic<bool>& stop) {
       (rte_get_tsc_hz() + 999'999) / 1'000'000 * cfg_.dataplane.tx_drain_us;
   std::vector<WorkerArgs> args(workers_.size());
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+  // Workers stop on the engine's own flag: the caller's may be a constant (replay passes one that
+  // is never set), so a stall must not write to it.
+  halt_.store(stop.load());
   for (std::size_t i = 0; i < workers_.size(); ++i) {
-    workers_[i]->stop = &stop;
+    workers_[i]->stop = &halt_;
     args[i] = {workers_[i].get(), cfg_.dataplane.burst_size, drain_tsc, opt_.lossless,
                any_shared_ ? 0 : opt_.replay_packets, opt_.replay_packets != 0, &input_done_,
                classes_pub_.get()};
@@ -487,20 +512,23 @@ Result<bool> Engine::run(const std::atomic<bool>& stop) {
   if (any_shared_) {
     io_loop(stop);
   } else {
-    const std::uint64_t t0 = rte_get_tsc_cycles();
-    std::uint64_t last = 0, last_change = t0;
+    const std::uint64_t stall_tsc = rte_get_tsc_hz() * 3;
     for (;;) {
-      bool finished = true;
-      for (const auto& w : workers_) finished = finished && w->finished.load(std::memory_order_acquire);
+      if (stop.load(std::memory_order_relaxed)) halt_.store(true, std::memory_order_relaxed);
+      bool finished = true, stalled = true;
+      const std::uint64_t now = rte_get_tsc_cycles();
+      for (const auto& w : workers_) {
+        if (w->finished.load(std::memory_order_acquire)) continue;
+        finished = false;
+        const std::uint64_t since = w->empty_since.load(std::memory_order_relaxed);
+        stalled = stalled && since != 0 && now - since > stall_tsc;
+      }
       if (finished) break;
-      // Direct replay: a capture the PMD cannot deliver in full must not hang the run.
-      if (opt_.replay_packets != 0) {
-        const std::uint64_t got = received();
-        if (got != last) last = got, last_change = rte_get_tsc_cycles();
-        if (rte_get_tsc_cycles() - last_change > rte_get_tsc_hz() * 3) {
-          stalled_ = true;
-          const_cast<std::atomic<bool>&>(stop).store(true);
-        }
+      // Direct replay: a capture the PMD cannot deliver in full must not hang the run. Stalled:
+      // every worker still running has polled its queues empty for 3 s on end.
+      if (opt_.replay_packets != 0 && stalled && !stalled_) {
+        stalled_ = true;
+        halt_.store(true, std::memory_order_relaxed);
       }
       service_control();
       rte_delay_us_sleep(1000);

@@ -107,6 +107,7 @@ class Engine {
   std::atomic<bool> input_done_{false};
   std::uint64_t io_received_ = 0;
   bool stalled_ = false;
+  std::atomic<bool> halt_{false};   // what workers stop on: the caller's stop, or a stall
   bool any_shared_ = false;            // some port has fewer queue pairs than workers
   std::uint64_t stats_last_tsc_ = 0, stats_start_tsc_ = 0;
   std::uint64_t stats_last_rx_ = 0, stats_last_tx_ = 0;

@@ -44,10 +44,14 @@ struct alignas(64) Engine::Worker {
   std::vector<pipeline::FlowRecord> ended;
   packet::PacketView views[kMaxBurst];        // process_burst's scratch
   pipeline::Verdict verdicts[kMaxBurst];
-  std::uint64_t received = 0;
+  std::uint64_t received = 0;                // the worker's own; read by others only after it finished
   std::atomic<std::uint64_t> processed{0};   // ring packets done (replay tick barriers)
+  // Direct replay: the TSC when the worker's current run of empty polls reached kStallPolls
+  // (0 while packets come). A worker busy with a long tick is not polling, so not stalled.
+  std::atomic<std::uint64_t> empty_since{0};
+  std::uint32_t empty_polls = 0;
   std::atomic<bool> finished{false};
-  const std::atomic<bool>* stop = nullptr;  // set by run()
+  const std::atomic<bool>* stop = nullptr;  // set by run(): the engine's halt flag
 };
 
 }  // namespace tcpr::dataplane

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 
 #include "tcpr/behavior/features.hpp"
@@ -43,16 +44,42 @@ struct BurstConfig {
 using BurstCounts = std::array<std::uint32_t, kBurstChannels>;
 
 // Per agent: the learnt rates and the counts of the two ticks before this one (saturated at 255:
-// a count that high in a tick is decided by the current tick alone).
+// a count that high in a tick is decided by the current tick alone). The rates are kept lazily:
+// `rate` is as of baseline tick `learnt_at`, and the ticks since, all learnt with zero counts
+// (a tick with a count is learnt at once), are applied as one decay factor when the state is
+// next used (burst_decay) — so an agent without events costs nothing per tick.
 struct BurstState {
   std::array<float, kBurstChannels> rate{};
   std::array<std::uint8_t, kBurstChannels> prev1{}, prev2{};
+  std::uint32_t learnt_at = 0;
   bool quiet() const noexcept {
     for (unsigned c = 0; c < kBurstChannels; ++c)
       if ((prev1[c] | prev2[c]) != 0) return false;
     return true;
   }
 };
+
+// What baseline ticks from..to−1 learning zero counts leave of a rate: the product of
+// (1 − α_k), α_k = max(α, 1/(k+1)) as the baseline learns (a running mean, then an EWMA). The
+// running-mean part telescopes (k/(k+1)), the EWMA part is a power.
+inline float burst_decay(std::uint32_t from, std::uint32_t to, float alpha) noexcept {
+  if (to <= from) return 1.0f;
+  if (from == 0) return 0.0f;   // tick 0 learns with weight 1: the rate is replaced
+  const auto knee = static_cast<std::uint32_t>(1.0f / alpha);   // 1/(k+1) ≥ α while k + 1 ≤ knee
+  float d = 1.0f;
+  if (from < knee) d = static_cast<float>(from) / static_cast<float>(std::min(to, knee));
+  const std::uint32_t ewma_from = std::max(from, knee);
+  if (to > ewma_from) d *= std::pow(1.0f - alpha, static_cast<float>(to - ewma_from));
+  return d;
+}
+
+// Brings the rates to baseline tick n.
+inline void burst_bring(BurstState& s, std::uint32_t n, float alpha) noexcept {
+  if (n == s.learnt_at) return;
+  const float d = burst_decay(s.learnt_at, n, alpha);
+  for (auto& r : s.rate) r *= d;
+  s.learnt_at = n;
+}
 
 struct BurstResult {
   float g = 0;                  // the statistic, nats
@@ -86,7 +113,7 @@ inline bool burst_any(const BurstCounts& c) noexcept {
   return any != 0;
 }
 
-// The statistic of this tick's counts; does not change the state.
+// The statistic of this tick's counts (the rates brought to the baseline tick first).
 inline BurstResult burst_test(const BurstState& s, const BurstCounts& now, const BurstConfig& cfg) noexcept {
   BurstResult out;
   for (unsigned c = 0; c < kBurstChannels; ++c) {
@@ -106,9 +133,13 @@ inline void burst_shift(BurstState& s, const BurstCounts& now) noexcept {
   for (unsigned c = 0; c < kBurstChannels; ++c) s.prev1[c] = static_cast<std::uint8_t>(std::min<std::uint32_t>(now[c], 255));
 }
 
-// The tick looked normal: the rates learn from its counts (EWMA with weight alpha).
-inline void burst_learn(BurstState& s, const BurstCounts& now, float alpha) noexcept {
-  for (unsigned c = 0; c < kBurstChannels; ++c) s.rate[c] += alpha * (static_cast<float>(now[c]) - s.rate[c]);
+// Baseline tick n looked normal and had counts: the rates learn from them, with the weight
+// max(alpha, 1/(n+1)) the baseline uses (ticks without counts are learnt lazily, burst_bring).
+inline void burst_learn(BurstState& s, const BurstCounts& now, std::uint32_t n, float alpha) noexcept {
+  burst_bring(s, n, alpha);
+  const float w = std::max(alpha, 1.0f / static_cast<float>(n + 1));
+  for (unsigned c = 0; c < kBurstChannels; ++c) s.rate[c] += w * (static_cast<float>(now[c]) - s.rate[c]);
+  s.learnt_at = n + 1;
 }
 
 }  // namespace tcpr::behavior

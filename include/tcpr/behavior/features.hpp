@@ -129,30 +129,38 @@ inline void raw_features(const TickStats& s, double tick_seconds, FeatureVec& ou
   out[kRiskTags] = static_cast<float>(s.risk_hits);
 }
 
-// A fixed period in the connection times to one destination (beaconing): the lattice test.
-// gaps[0..n) are the intervals between consecutive connections, newest first. A candidate
-// period P is the newest interval (or the newest two together: one unrelated connection to the
-// same destination may split a period); then k·P, for k = 2, 3, ..., is looked for among the
-// earlier connection times, within ±tolerance·P, P refitted from every point found, until a
-// point is missing. A connection lands in such a window by chance with probability
-// q = min(1, 2·tolerance·r), r = connections per period over the matched span (about 1 for a
-// pure beacon; more when other connections are interleaved), so `points` matched points beyond
-// the first are evidence of G = (points − 1)·ln(1/q) nats — the same scale as the burst test.
+// A fixed period in the connection times to one destination (beaconing): the lattice test, kept
+// as each connection arrives. A lattice starts from an anchor connection and a candidate period
+// P (the time to the next); a later connection within ±tolerance·P of the next point (the
+// newest point + P) is a point, and P is refitted as (point − anchor) / points; one earlier than
+// the window is an unrelated call to the same destination (the lattice goes on); one later means
+// a point was missed, and the lattice starts again. Two lattices per destination: one anchored at
+// the previous connection, whose unconfirmed candidate is replaced by every newer one (so an old
+// call to the same server does not hold it), and one anchored at the connection before it, which
+// keeps its candidate through early calls — so a period whose every point is preceded by an
+// unrelated call (or whose first point is) is found as well. A connection lands in
+// a window by chance with probability q = min(1, 2·tolerance·r), r = connections per period since
+// the anchor (about 1 for a pure beacon, more with unrelated calls interleaved), so `points`
+// points beyond the first are evidence of G = (points − 1)·ln(1/q) nats — the scale of the burst
+// test (burst.hpp). Points beyond kMaxPoints add nothing: evidence is about the present, not how
+// long a beacon has run.
 struct LatticeFit {
-  unsigned points = 0;     // lattice points matched, the newest connection's period included
+  unsigned points = 0;     // lattice points after the anchor (the candidate period's own included)
   float evidence = 0;      // nats
   float period_s = 0;
 };
-LatticeFit lattice_fit(const std::uint32_t* gaps_us, unsigned n, float tolerance) noexcept;
 
-// Per agent: the intervals between connections to each of a few recent destinations and the
-// lattice test on every new one. Regularity (the feature) is from the matched points: 0 below
-// kMinPoints, then rising to 1 at kMinPoints + 3; the evidence is reported per tick.
+// Per agent: the lattices of a few recent destinations. Regularity (the feature) is 0 below
+// kMinPoints, then the evidence over that of six points of a pure beacon, at most 1 (so calls
+// interleaved with the points lower it); the evidence is reported per tick. O(1) per connection.
 class BeaconTracker {
  public:
-  static constexpr unsigned kHistory = 8;     // intervals kept per destination
+  static constexpr unsigned kMaxPoints = 8;   // evidence and regularity stop growing here
   static constexpr unsigned kMinPoints = 3;   // fewer cannot tell a period from chance
   static constexpr float kTolerance = 0.01f;  // ±1 % of the period
+  // Regularity is evidence / (the evidence of six points of a pure beacon), at most 1.
+  static constexpr float kFullEvidence = 19.56f;   // 5·ln(1/(2·kTolerance)) = 5·ln 50
+  static constexpr float kInverseFullEvidence = 1.0f / kFullEvidence;
   void observe(const ConnEvent& e) noexcept;
   // Kept up to date by observe(): the tick reads it for every agent, most of which connected
   // to nothing new.
@@ -163,12 +171,21 @@ class BeaconTracker {
     evidence_ = 0;
     return g;
   }
+  // The lattice of the destination of the last connection observed (tests, reports).
+  LatticeFit last_fit() const noexcept { return last_; }
 
  private:
+  struct Lattice {
+    std::uint64_t anchor_ns = 0, point_ns = 0;
+    double period_ns = 0;
+    std::uint16_t points = 0;              // 0: not started
+    std::uint16_t conns = 0;               // connections after the anchor (points + interleaved)
+    bool step(std::uint64_t ts, bool candidate_waits) noexcept;   // false: start again
+    void start(std::uint64_t anchor, std::uint64_t ts) noexcept;
+  };
   struct Slot {
-    std::uint64_t dst = 0, last_ns = 0;
-    std::uint32_t gaps_us[kHistory] = {};   // newest first, saturated at ~71 min
-    std::uint8_t n = 0;                      // intervals held
+    std::uint64_t dst = 0, last_ns = 0, prev_ns = 0;   // its newest two connections (0: none)
+    Lattice lattice[2];                                 // anchored one and two connections back
     std::uint16_t age = 0;
     float regularity = 0;
   };
@@ -178,6 +195,7 @@ class BeaconTracker {
   std::uint16_t clock_ = 0;
   float regularity_ = 0;
   float evidence_ = 0;
+  LatticeFit last_;
 };
 
 // Per agent: the internal hosts it has contacted (a 512-bit Bloom filter, k = 3), to count

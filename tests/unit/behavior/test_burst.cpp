@@ -67,10 +67,44 @@ TEST_CASE("burst: shift keeps two ticks, saturated; learn is an EWMA", "[burst]"
   burst_shift(s, none);
   burst_shift(s, none);
   CHECK(s.quiet());
-  burst_learn(s, a, 0.5f);
+  // Learning at baseline tick 3 (weight max(0.5, 1/4) = 0.5) from a rate of 0, then tick 4
+  // lazily with no count: 3.5, then 1.75 when brought to tick 5.
+  s.learnt_at = 3;
+  burst_learn(s, a, 3, 0.5f);
   CHECK(s.rate[kBurstDns] == 3.5f);
-  burst_learn(s, none, 0.5f);
+  CHECK(s.learnt_at == 4);
+  burst_bring(s, 5, 0.5f);
   CHECK(s.rate[kBurstDns] == 1.75f);
+}
+
+TEST_CASE("burst: lazy learning equals learning every tick", "[burst]") {
+  // The eager rule, in double: r += w_k·(c_k − r), w_k = max(α, 1/(k+1)), every baseline tick.
+  std::mt19937_64 g(3);
+  std::bernoulli_distribution event(0.03);
+  const float alpha = 0.02f;
+  BurstState lazy;
+  double eager = 0;
+  for (std::uint32_t k = 0; k < 400; ++k) {
+    const unsigned c = event(g) ? 1 + static_cast<unsigned>(g() % 4) : 0;
+    eager += std::max(0.02, 1.0 / (k + 1)) * (c - eager);
+    if (c != 0) {
+      BurstCounts n{};
+      n[kBurstTool] = c;
+      burst_learn(lazy, n, k, alpha);
+    }
+    if (k % 37 == 0 || k == 399) {   // read now and then, as a test would
+      BurstState peek = lazy;
+      burst_bring(peek, k + 1, alpha);
+      INFO("baseline tick " << k);
+      REQUIRE(peek.rate[kBurstTool] == Approx(eager).epsilon(1e-4).margin(1e-7));
+    }
+  }
+  // The decay in closed form: running-mean ticks telescope, EWMA ticks are powers.
+  CHECK(burst_decay(10, 20, 0.02f) == Approx(10.0 / 20));
+  CHECK(burst_decay(10, 60, 0.02f) == Approx(10.0 / 50 * std::pow(0.98, 10)));
+  CHECK(burst_decay(70, 80, 0.02f) == Approx(std::pow(0.98, 10)));
+  CHECK(burst_decay(0, 5, 0.02f) == 0);
+  CHECK(burst_decay(7, 7, 0.02f) == 1);
 }
 
 TEST_CASE("burst: under the true Poisson rate, G ≥ 12 is rare; a storm reaches it within two ticks",
