@@ -89,10 +89,6 @@ void count_tx_drop(rte_mbuf** pkts, std::uint16_t unsent, void* userdata) {
   rte_pktmbuf_free_bulk(pkts, unsent);
 }
 
-// Empty polls in a row before a direct-replay worker counts as waiting for packets that do not
-// come (then 3 s more of it is a stall).
-constexpr std::uint32_t kStallPolls = 1000;
-
 struct WorkerArgs {
   Worker* w;
   std::uint32_t burst;
@@ -183,14 +179,7 @@ int worker_main(void* arg) {
     }
     if (direct_replay) {
       if (w.received >= a->replay_packets) break;
-      if (got != 0) {
-        if (w.empty_polls != 0) {
-          w.empty_polls = 0;
-          w.empty_since.store(0, std::memory_order_relaxed);
-        }
-      } else if (++w.empty_polls == kStallPolls) {
-        w.empty_since.store(now, std::memory_order_relaxed);
-      }
+      w.idle.poll(got, now);
     }
     if (w.in_ring != nullptr && got == 0 && a->input_done->load(std::memory_order_acquire) &&
         rte_ring_empty(w.in_ring))
@@ -364,8 +353,7 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
   unsigned n_pending = 0, next_pending = 0;
   std::vector<rte_mbuf*> per_worker[64];
   for (auto& v : per_worker) v.reserve(kMaxBurst);
-  std::uint64_t idle_since = rte_get_tsc_cycles();   // when the current run of empty polls reached kStallPolls
-  std::uint32_t empty_polls = 0;
+  IdleRun idle;
   const std::uint64_t stall_tsc = rte_get_tsc_hz() * 3;
   // Replay with behaviour: packets past a tick boundary wait until every packet before it has
   // been processed and the tick has run, so zones never depend on worker timing.
@@ -401,13 +389,9 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
         io_received_ += n;
         if (n_pending == burst) break;
       }
-      // A stall is a run of empty polls lasting 3 s, not 3 s without packets: a long tick on
-      // this lcore (tick barriers) is not the PMD running dry.
-      if (n_pending != 0) {
-        empty_polls = 0;
-      } else if (++empty_polls == kStallPolls) {
-        idle_since = rte_get_tsc_cycles();
-      }
+      // A stall is a run of empty polls lasting 3 s (IdleRun), not 3 s without packets: a long
+      // tick on this lcore (tick barriers) is not the PMD running dry.
+      idle.poll(n_pending, rte_get_tsc_cycles());
     }
     unsigned limit = n_pending;
     if (tick_barriers && next_pending < n_pending) {
@@ -452,7 +436,7 @@ void Engine::io_loop(const std::atomic<bool>& stop) {
     if (opt_.replay_packets != 0 && !input_done_.load(std::memory_order_relaxed) && n_pending == 0) {
       if (io_received_ >= opt_.replay_packets) {
         input_done_.store(true, std::memory_order_release);
-      } else if (empty_polls >= kStallPolls && rte_get_tsc_cycles() - idle_since > stall_tsc) {
+      } else if (idle.idle_for(rte_get_tsc_cycles(), stall_tsc)) {
         stalled_ = true;  // the PMD stopped delivering before the end of the capture
         input_done_.store(true, std::memory_order_release);
       }
@@ -520,8 +504,7 @@ Result<bool> Engine::run(const std::atomic<bool>& stop) {
       for (const auto& w : workers_) {
         if (w->finished.load(std::memory_order_acquire)) continue;
         finished = false;
-        const std::uint64_t since = w->empty_since.load(std::memory_order_relaxed);
-        stalled = stalled && since != 0 && now - since > stall_tsc;
+        stalled = stalled && w->idle.idle_for(now, stall_tsc);
       }
       if (finished) break;
       // Direct replay: a capture the PMD cannot deliver in full must not hang the run. Stalled:

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "tcpr/dataplane/idle_run.hpp"
 #include "tcpr/pipeline/report.hpp"
 
 namespace tcpr::dataplane {
@@ -46,10 +47,7 @@ struct alignas(64) Engine::Worker {
   pipeline::Verdict verdicts[kMaxBurst];
   std::uint64_t received = 0;                // the worker's own; read by others only after it finished
   std::atomic<std::uint64_t> processed{0};   // ring packets done (replay tick barriers)
-  // Direct replay: the TSC when the worker's current run of empty polls reached kStallPolls
-  // (0 while packets come). A worker busy with a long tick is not polling, so not stalled.
-  std::atomic<std::uint64_t> empty_since{0};
-  std::uint32_t empty_polls = 0;
+  IdleRun idle;                              // direct replay: its run of empty polls
   std::atomic<bool> finished{false};
   const std::atomic<bool>* stop = nullptr;  // set by run(): the engine's halt flag
 };
