@@ -329,9 +329,10 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   // The count burst test (burst.hpp), once the agent's own rates are learnt.
   const BurstCounts counts = burst_counts(st, failed, novel);
   const bool counted = burst_any(counts);
+  const bool sharp_tests = cfg_.burst.enabled && recent && a.baseline_n >= cfg_.warmup_ticks;
   BurstResult burst;
   if (counted || a.burst_recent) {
-    if (cfg_.burst.enabled && recent && a.baseline_n >= cfg_.warmup_ticks) {
+    if (sharp_tests) {
       burst_bring(cold.burst, a.baseline_n, cfg_.alpha_slow);
       burst = burst_test(cold.burst, counts, cfg_.burst);
     }
@@ -339,8 +340,7 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
     a.burst_recent = !cold.burst.quiet();
   }
   // A new fixed period in its connections (BeaconTracker's lattice evidence), unless habitual.
-  if (lattice > burst.g && cfg_.burst.enabled && recent && a.baseline_n >= cfg_.warmup_ticks &&
-      a.mean[kBeaconRegularity] < kHabitualRegularity)
+  if (sharp_tests && lattice > burst.g && a.mean[kBeaconRegularity] < kHabitualRegularity)
     burst = {lattice, static_cast<std::uint8_t>(kBeaconRegularity)};
   const float burst_score = burst.g > 0 ? 1.0f - std::exp(-burst.g / cfg_.burst.scale) : 0.0f;
   if (hard) {

@@ -171,7 +171,7 @@ class BeaconTracker {
     evidence_ = 0;
     return g;
   }
-  // The lattice of the destination of the last connection observed (tests, reports).
+  // The lattice of the destination of the last connection observed (for tests).
   LatticeFit last_fit() const noexcept { return last_; }
 
  private:
