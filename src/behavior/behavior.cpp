@@ -1,4 +1,5 @@
 #include "tcpr/behavior/behavior.hpp"
+#include "agent_state.hpp"
 
 #include <fmt/format.h>
 
@@ -11,8 +12,6 @@
 namespace tcpr::behavior {
 
 namespace {
-constexpr Zone kNoPin = TCPR_ZONE__COUNT;
-constexpr std::uint32_t kNoCohort = ~0u;
 constexpr std::uint32_t kRecentTicks = 10;   // an agent idle longer than this is not scored
 constexpr std::uint32_t kModelTicks = 20;    // ticks a cohort model is fed before use
 constexpr std::uint64_t kPeerWindow = 50;    // ticks per internal-peer window
@@ -28,49 +27,8 @@ constexpr std::array<float, kFeatures> kLogBlend = [] {
 }();
 }  // namespace
 
-// An agent's state in two parts, in parallel vectors: what every tick reads and writes (the
-// tick streams through all of it, so its size is the tick's memory traffic), and what only
-// connections, transitions, operators and reports touch.
-struct Behavior::Agent {
-  Vec xf = Vec::Zero();          // fast EWMA of the scored vector
-  Vec mean = Vec::Zero();        // own baseline (slow EWMA of xf) and its variance
-  Vec var = Vec::Zero();
-  FeatureVec xm{};               // medium EWMA, natural units (report)
-  std::uint32_t path[3] = {kNoCohort, kNoCohort, kNoCohort};   // leaf, parent, appliance
-  std::uint32_t ticks = 0, baseline_n = 0, dwell = 0, low_run = 0, high_run = 0, violations = 0;
-  std::uint64_t last_active = 0;
-  float trust = 0, score = 0, max_score = 0;
-  float regularity = 0;          // cold.beacon.regularity(), copied when it changes
-  Zone zone = TCPR_ZONE_MONITORED;
-  Zone pin = kNoPin;
-  std::uint32_t novel_cur = 0, novel_prev = 0;
-  std::uint32_t syn_carry = 0;   // SYNs of the last tick without a SYN-ACK in it
-  bool burst_recent = false;     // counts in the last two ticks (cold.burst is not quiet)
-};
-
-struct Behavior::AgentCold {
-  AgentKey key;
-  std::uint64_t hash = 0;
-  std::uint64_t pin_until = 0;   // tick number; 0: no expiry
-  std::uint64_t first_anomalous_ns = 0;
-  std::array<std::uint8_t, 3> why{0xff, 0xff, 0xff};
-  BeaconTracker beacon;
-  PeerMemory peers;
-  BurstState burst;              // touched only in ticks with counts, or just after
-};
-
 std::uint64_t Behavior::last_active_of(std::uint32_t i) const noexcept { return agents_[i].last_active; }
 
-struct Behavior::Cohort {
-  explicit Cohort(std::string n) : name(std::move(n)) {}
-  std::string name;
-  std::uint32_t parent = kNoCohort;
-  CovarianceAcc<kFeatures> acc;
-  ShiftedCoMoment<kFeatures> tick;   // this tick's learning vectors (acc is made from it)
-  Eigen::Matrix<double, kFeatures, 1> mean = Eigen::Matrix<double, kFeatures, 1>::Zero();
-  Eigen::Matrix<double, kFeatures, kFeatures> cov = Eigen::Matrix<double, kFeatures, kFeatures>::Zero();
-  CohortModel model;
-};
 
 Behavior::Behavior(const BehaviorConfig& cfg, unsigned workers, std::vector<bool> agent_port)
     : cfg_(cfg), scorer_(cfg.scorer) {
@@ -362,6 +320,12 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   else if (s.value > cfg_.monitor_above) a.trust -= cfg_.trust_loss * a.trust;
 
   step_zone(i, s, st, end_ns);
+  // Routing reads trust and anomaly in steps: a new step is a new zone table.
+  if (const std::uint8_t tq = Standing::trust_step(a.trust), aq = Standing::anomaly_step(a.score);
+      tq != a.trust_q || aq != a.anomaly_q) {
+    a.trust_q = tq, a.anomaly_q = aq;
+    zones_changed_ = true;
+  }
 
   // Baselines learn only from behaviour that looks normal.
   if (!hard && s.value < cfg_.monitor_above && a.zone <= TCPR_ZONE_MONITORED) {
@@ -536,64 +500,6 @@ bool Behavior::make_room() {
     return true;
   }
   return false;
-}
-
-void Behavior::publish() {
-  std::vector<std::pair<AgentKey, Zone>> entries;
-  for (std::uint32_t i = 0; i < agents_.size(); ++i)
-    if (agents_[i].zone != TCPR_ZONE_MONITORED) entries.emplace_back(cold_[i].key, agents_[i].zone);
-  pending_ = std::make_shared<const ZoneSnapshot>(tick_no_, entries);
-}
-
-void Behavior::pin(const AgentKey& k, Zone z, double ttl_seconds) {
-  const std::uint32_t i = agent_index(k, tick_no_);
-  if (i == kNoCohort) return;
-  agents_[i].pin = z;
-  cold_[i].pin_until = ttl_seconds > 0 ? tick_no_ + static_cast<std::uint64_t>(ttl_seconds / cfg_.tick_seconds) : 0;
-}
-
-void Behavior::release(const AgentKey& k) {
-  if (const auto i = index_.find(k, hash(k)); i != AgentIndex::kNone) {
-    Agent& a = agents_[i];
-    a.pin = kNoPin;
-    a.violations = 0;
-    a.trust = cfg_.trust_initial;
-    transition(i, TCPR_ZONE_MONITORED, next_end_, "operator release");
-  }
-}
-
-std::vector<AgentReport> Behavior::report() const {
-  std::vector<AgentReport> out;
-  out.reserve(agents_.size());
-  for (std::uint32_t i = 0; i < agents_.size(); ++i) {
-    const Agent& a = agents_[i];
-    const AgentCold& cold = cold_[i];
-    AgentReport r;
-    r.key = cold.key;
-    r.zone = a.zone;
-    r.trust = a.trust;
-    r.score = a.score;
-    r.max_score = a.max_score;
-    r.features = a.xm;
-    r.first_anomalous_ns = cold.first_anomalous_ns;
-    for (auto f : cold.why)
-      if (f < kFeatures) r.why.emplace_back(kFeatureNames[f]);
-    const auto& leaf = cohorts_[a.path[0]];
-    r.cohort = leaf.model.members >= cfg_.min_cohort ? leaf.name : cohorts_[a.path[1]].name;
-    r.ticks = a.ticks;
-    out.push_back(std::move(r));
-  }
-  std::sort(out.begin(), out.end(), [](const AgentReport& x, const AgentReport& y) { return x.key < y.key; });
-  return out;
-}
-
-BehaviorCounters Behavior::counters() const {
-  BehaviorCounters c = counters_;
-  for (const auto& t : trackers_) {
-    c.tick_table_full += t->counters().table_full;
-    c.tick_hard_overflow += t->counters().hard_overflow_full;
-  }
-  return c;
 }
 
 }  // namespace tcpr::behavior

@@ -22,25 +22,38 @@ Zone zone_from_name(std::string_view name) noexcept {
   return TCPR_ZONE__COUNT;
 }
 
+namespace {
+template <typename V>
+std::vector<std::pair<AgentKey, Standing>> as_standing(const std::vector<std::pair<AgentKey, V>>& e) {
+  std::vector<std::pair<AgentKey, Standing>> out;
+  out.reserve(e.size());
+  for (const auto& [k, z] : e) out.emplace_back(k, Standing{z, 0, 0});
+  return out;
+}
+}  // namespace
+
 ZoneSnapshot::ZoneSnapshot(std::uint64_t epoch, const std::vector<std::pair<AgentKey, Zone>>& entries)
+    : ZoneSnapshot(epoch, as_standing(entries)) {}
+
+ZoneSnapshot::ZoneSnapshot(std::uint64_t epoch, const std::vector<std::pair<AgentKey, Standing>>& entries)
     : epoch_(epoch), count_(entries.size()) {
   const std::size_t cap = std::bit_ceil(std::max<std::size_t>(16, entries.size() * 2));
   mask_ = static_cast<std::uint32_t>(cap - 1);
   keys_.resize(cap);
-  zones_.assign(cap, TCPR_ZONE__COUNT);
-  for (const auto& [k, z] : entries) {
+  standing_.assign(cap, Standing{TCPR_ZONE__COUNT, 0, 0});
+  for (const auto& [k, st] : entries) {
     std::uint32_t i = static_cast<std::uint32_t>(hash(k)) & mask_;
-    while (zones_[i] != TCPR_ZONE__COUNT && !(keys_[i] == k)) i = (i + 1) & mask_;
+    while (standing_[i].zone != TCPR_ZONE__COUNT && !(keys_[i] == k)) i = (i + 1) & mask_;
     keys_[i] = k;
-    zones_[i] = z;
+    standing_[i] = st;
   }
 }
 
-Zone ZoneSnapshot::lookup(const AgentKey& k, Zone dflt) const noexcept {
+Standing ZoneSnapshot::standing(const AgentKey& k, Standing dflt) const noexcept {
   if (count_ == 0) return dflt;
   std::uint32_t i = static_cast<std::uint32_t>(hash(k)) & mask_;
-  while (zones_[i] != TCPR_ZONE__COUNT) {
-    if (keys_[i] == k) return zones_[i];
+  while (standing_[i].zone != TCPR_ZONE__COUNT) {
+    if (keys_[i] == k) return standing_[i];
     i = (i + 1) & mask_;
   }
   return dflt;
@@ -139,16 +152,19 @@ AgentTracker::Slot* AgentTracker::slot_for(const AgentKey& k, std::uint64_t h) n
   return &s;
 }
 
-Zone AgentTracker::zone_of_key(const AgentKey& k) const noexcept {
-  Zone z = snapshot_ != nullptr ? snapshot_->lookup(k, TCPR_ZONE_MONITORED) : Zone{TCPR_ZONE_MONITORED};
-  for (unsigned i = 0; i < n_gates_ && z < TCPR_ZONE_QUARANTINED; ++i)
-    if (gates_[i].key == k) z = TCPR_ZONE_QUARANTINED;
-  return z;
+Standing AgentTracker::standing_of_key(const AgentKey& k) const noexcept {
+  Standing st = snapshot_ != nullptr ? snapshot_->standing(k, Standing{}) : Standing{};
+  for (unsigned i = 0; i < n_gates_ && st.zone < TCPR_ZONE_QUARANTINED; ++i)
+    if (gates_[i].key == k) st.zone = TCPR_ZONE_QUARANTINED;
+  return st;
 }
 
 Zone AgentTracker::zone_of(Slot& s) noexcept {
   if (s.zone_gen == gen_) return s.zone;
-  s.zone = zone_of_key(s.stats.key);
+  const Standing st = standing_of_key(s.stats.key);
+  s.zone = st.zone;
+  s.trust_q = st.trust_q;
+  s.anomaly_q = st.anomaly_q;
   s.zone_gen = gen_;
   return s.zone;
 }
@@ -212,6 +228,8 @@ AgentTracker::Agents AgentTracker::account(const packet::ParsedPacket& p, const 
       }
       a.sender = s;
       a.zone = a.sender_zone = zone_of(*s);
+      a.sender_trust = static_cast<float>(s->trust_q) / Standing::kTrustSteps;
+      a.sender_anomaly = static_cast<float>(s->anomaly_q) / Standing::kAnomalySteps;
     } else {
       // No slot this tick (table full): not counted, but still in its zone — the gate never
       // fails open — and a hard signal still gates it and still reaches the control thread.
@@ -221,7 +239,10 @@ AgentTracker::Agents AgentTracker::account(const packet::ParsedPacket& p, const 
         else ++counters_.hard_overflow_full;
         if (zone_of_key(k) < TCPR_ZONE_QUARANTINED) remember_gate(k);
       }
-      a.zone = a.sender_zone = zone_of_key(k);
+      const Standing st = standing_of_key(k);
+      a.zone = a.sender_zone = st.zone;
+      a.sender_trust = st.trust();
+      a.sender_anomaly = st.anomaly();
     }
   }
   if (dst_agent) {
@@ -235,8 +256,13 @@ AgentTracker::Agents AgentTracker::account(const packet::ParsedPacket& p, const 
       if (info.class_group >= 0 && !info.client_sent) ++t.class_flows[info.class_group];
       a.receiver = s;
       a.receiver_zone = zone_of(*s);
+      a.receiver_trust = static_cast<float>(s->trust_q) / Standing::kTrustSteps;
+      a.receiver_anomaly = static_cast<float>(s->anomaly_q) / Standing::kAnomalySteps;
     } else {
-      a.receiver_zone = zone_of_key(k);
+      const Standing st = standing_of_key(k);
+      a.receiver_zone = st.zone;
+      a.receiver_trust = st.trust();
+      a.receiver_anomaly = st.anomaly();
     }
     if (a.receiver_zone > a.zone || !src_agent) a.zone = a.receiver_zone;
   }

@@ -40,12 +40,33 @@ inline const char* zone_name(Zone z) noexcept {
 // "TRUSTED" … "ISOLATED" (case-insensitive) → zone; TCPR_ZONE__COUNT when unknown.
 Zone zone_from_name(std::string_view name) noexcept;
 
-// Agent → zone, for every agent not in the default zone. Built by the control thread.
+// What workers know of an agent: its zone, and for routing its trust and anomaly score, coarsely
+// (trust in 1/16 steps and the score in 1/8 steps, both rounded down: a published change of
+// standing is a new snapshot, so the steps keep publications to real changes).
+struct Standing {
+  static constexpr float kTrustSteps = 16, kAnomalySteps = 8;
+  Zone zone = TCPR_ZONE_MONITORED;
+  std::uint8_t trust_q = 0, anomaly_q = 0;
+  float trust() const noexcept { return static_cast<float>(trust_q) / kTrustSteps; }
+  float anomaly() const noexcept { return static_cast<float>(anomaly_q) / kAnomalySteps; }
+  static std::uint8_t trust_step(float t) noexcept {
+    return static_cast<std::uint8_t>(t <= 0 ? 0 : t >= 1 ? kTrustSteps : t * kTrustSteps);
+  }
+  static std::uint8_t anomaly_step(float a) noexcept {
+    return static_cast<std::uint8_t>(a <= 0 ? 0 : a >= 1 ? kAnomalySteps : a * kAnomalySteps);
+  }
+  friend bool operator==(const Standing&, const Standing&) = default;
+};
+
+// Agent → standing, for every agent whose standing is not the default (MONITORED, no trust, no
+// anomaly). Built by the control thread.
 class ZoneSnapshot {
  public:
   ZoneSnapshot() = default;
   ZoneSnapshot(std::uint64_t epoch, const std::vector<std::pair<AgentKey, Zone>>& entries);
-  Zone lookup(const AgentKey& k, Zone dflt) const noexcept;
+  ZoneSnapshot(std::uint64_t epoch, const std::vector<std::pair<AgentKey, Standing>>& entries);
+  Zone lookup(const AgentKey& k, Zone dflt) const noexcept { return standing(k, Standing{dflt, 0, 0}).zone; }
+  Standing standing(const AgentKey& k, Standing dflt) const noexcept;
   std::uint64_t epoch() const noexcept { return epoch_; }
   std::size_t size() const noexcept { return count_; }
 
@@ -54,7 +75,7 @@ class ZoneSnapshot {
   std::size_t count_ = 0;
   std::uint32_t mask_ = 0;
   std::vector<AgentKey> keys_;
-  std::vector<Zone> zones_;       // TCPR_ZONE__COUNT: empty position
+  std::vector<Standing> standing_;   // zone TCPR_ZONE__COUNT: empty position
 };
 
 struct TrackerConfig {
@@ -80,6 +101,7 @@ class AgentTracker {
     std::uint32_t index_pos = 0;
     std::uint64_t zone_gen = ~0ull;
     Zone zone = TCPR_ZONE_MONITORED;
+    std::uint8_t trust_q = 0, anomaly_q = 0;   // the rest of its Standing, cached with the zone
   };
   // A hard signal from an agent that found no slot (the table was full): kept beside the table
   // so the control thread still validates the local decision (an event either way).
@@ -118,6 +140,8 @@ class AgentTracker {
     Slot* receiver = nullptr;         // the agent it is addressed to, if any
     Zone zone = TCPR_ZONE_TRUSTED;    // the more severe of the two agents' zones
     Zone sender_zone = TCPR_ZONE_TRUSTED, receiver_zone = TCPR_ZONE_TRUSTED;   // TRUSTED: not an agent
+    // Trust and anomaly of each (routing): not an agent is trusted and normal.
+    float sender_trust = 1, sender_anomaly = 0, receiver_trust = 1, receiver_anomaly = 0;
   };
   Agents account(const packet::ParsedPacket& p, const PacketInfo& info) noexcept;
 
@@ -143,7 +167,8 @@ class AgentTracker {
   AgentKey key_of(const packet::ParsedPacket& p, bool sender, const std::uint8_t* frame) const noexcept;
   bool port_is_agent(std::uint16_t port) const noexcept { return port < cfg_.agent_port.size() && cfg_.agent_port[port]; }
   Zone zone_of(Slot& s) noexcept;
-  Zone zone_of_key(const AgentKey& k) const noexcept;   // snapshot + local gates, no slot
+  Standing standing_of_key(const AgentKey& k) const noexcept;   // snapshot + local gates, no slot
+  Zone zone_of_key(const AgentKey& k) const noexcept { return standing_of_key(k).zone; }
   void remember_gate(const AgentKey& k) noexcept;
   void gate_locally(Slot& s, std::uint64_t ts_ns) noexcept;
 
