@@ -24,7 +24,7 @@ bool valid_port_name(std::string_view s) {
   for (char c : s) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
   }
-  return s != "drop";
+  return s != "drop" && s != "route";
 }
 
 constexpr std::uint64_t kSecond = 1'000'000'000ull;
@@ -96,9 +96,14 @@ void read_ports(Reader& root, Config& cfg) {
     r.get_string("name", p.name, true);
     r.get_string("device", p.device);
     r.get_string("egress", p.egress);
+    std::string mac;
+    r.get_string("mac", mac);
+    if (!mac.empty() && !detail::parse_mac(mac, p.mac))
+      r.fail(*e.as_table()->get("mac"), fmt::format("'port.mac' = '{}' is not a MAC address (aa:bb:cc:dd:ee:ff)", mac));
+    p.has_mac = !mac.empty();
     r.finish();
     if (!valid_port_name(p.name))
-      r.fail(e, fmt::format("port name '{}' must be 1-32 of [a-z0-9_-] and not 'drop'", p.name));
+      r.fail(e, fmt::format("port name '{}' must be 1-32 of [a-z0-9_-] and not 'drop' or 'route'", p.name));
     if (cfg.port_index(p.name) >= 0) r.fail(e, fmt::format("duplicate port name '{}'", p.name));
     cfg.ports.push_back(std::move(p));
   }
@@ -106,9 +111,9 @@ void read_ports(Reader& root, Config& cfg) {
   // Egress names refer to ports declared anywhere in the file, so check once all are known.
   for (std::size_t i = 0; i < cfg.ports.size(); ++i) {
     const PortConfig& p = cfg.ports[i];
-    if (!p.egress.empty() && p.egress != "drop" && cfg.port_index(p.egress) < 0)
+    if (!p.egress.empty() && p.egress != "drop" && p.egress != "route" && cfg.port_index(p.egress) < 0)
       root.fail(*(*a)[i].as_table()->get("egress"),
-                fmt::format("port.egress: no port named '{}' (nor \"drop\")", p.egress));
+                fmt::format("port.egress: no port named '{}' (nor \"drop\" or \"route\")", p.egress));
   }
 }
 
@@ -132,6 +137,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source_nam
     read_classify(root, cfg);
     read_ports(root, cfg);
     detail::read_behavior(root, cfg);
+    detail::read_routing(root, cfg);
     if (const toml::table* t = root.get_table("replay")) {
       Reader r(*t, "replay", cfg.source);
       r.get_string("ingress", cfg.replay_ingress);

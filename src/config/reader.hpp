@@ -10,6 +10,8 @@
 #include <vector>
 #include <toml++/toml.h>
 
+#include "tcpr/route/route_config.hpp"
+
 namespace tcpr::config {
 struct Config;
 }
@@ -141,5 +143,7 @@ class Reader {
 
 // [behavior] (config_behavior.cpp).
 void read_behavior(Reader& root, tcpr::config::Config& cfg);
+void read_routing(Reader& root, tcpr::config::Config& cfg);   // after the ports
+bool parse_mac(const std::string& s, route::Mac& out);          // "aa:bb:cc:dd:ee:ff"
 
 }  // namespace tcpr::config::detail

@@ -34,7 +34,10 @@
 	X(NO_EGRESS, "no_egress")                                              \
 	X(TX_FULL, "tx_full")                                                  \
 	X(ZONE_ISOLATED, "zone_isolated")                                      \
-	X(ZONE_QUARANTINED, "zone_quarantined")
+	X(ZONE_QUARANTINED, "zone_quarantined")                                \
+	X(NO_PATH, "no_path")                                                  \
+	X(TTL_EXPIRED, "ttl_expired")                                          \
+	X(NO_HEADROOM, "no_headroom")
 
 enum tcpr_drop_reason {
 #define TCPR_X_ENUM(name, str) TCPR_DROP_##name,

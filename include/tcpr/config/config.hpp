@@ -8,8 +8,8 @@
 // Keys: [dataplane] workers, burst_size, mbufs, mbuf_cache, rx_descriptors, tx_descriptors,
 // tx_drain_us, eal_args; [flow] capacity, expire_budget, [flow.timeouts] tcp_opening,
 // tcp_established, tcp_closing, tcp_closed, udp, other (seconds); [classify] enabled, classes,
-// inspect_depth, head_bytes, head_slots; [[port]] name, device, egress; [replay] ingress;
-// [behavior] (src/config/config_behavior.cpp).
+// inspect_depth, head_bytes, head_slots; [[port]] name, device, egress, mac; [replay] ingress;
+// [behavior] (src/config/config_behavior.cpp); [[path]], [routing] (src/config/config_route.cpp).
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,7 @@
 #include "tcpr/behavior/behavior.hpp"
 #include "tcpr/classify/classifier.hpp"
 #include "tcpr/flow/flow_table.hpp"
+#include "tcpr/route/route_config.hpp"
 #include "tcpr/util/result.hpp"
 
 namespace tcpr::config {
@@ -27,7 +28,9 @@ namespace tcpr::config {
 struct PortConfig {
   std::string name;    // [a-z0-9_-]{1,32}; names the output capture in replay (out/<name>.pcap)
   std::string device;  // DPDK device string: a PCI address or a vdev ("net_af_packet0,iface=veth0")
-  std::string egress;  // static egress for packets received here: a port name, or "drop"
+  std::string egress;  // packets received here: a port name, "drop", or "route" (semantic routing)
+  route::Mac mac{};    // source MAC of routed packets leaving here (`mac`); else the device's own
+  bool has_mac = false;
 };
 
 struct DataplaneConfig {
@@ -50,6 +53,7 @@ struct Config {
   classify::ClassifyConfig classify;
   std::vector<PortConfig> ports;
   behavior::BehaviorConfig behavior;   // [behavior]; on when agents or agent ports are set
+  route::RoutingConfig routing;        // [[path]] and [routing]; on when paths exist
   std::string replay_ingress;           // port the capture is received on; default: the first
   std::string source;                   // file name the config came from, for messages
 

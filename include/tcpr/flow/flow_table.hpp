@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -39,6 +40,17 @@ inline constexpr std::uint32_t kNil = 0xffffffffu;
 inline constexpr std::uint16_t kEgressUnset = 0xffff;
 inline constexpr std::uint16_t kEgressDrop = 0xfffe;
 
+// A flow's routing decision, pinned on it (route::Router decides and checks it; plain data here
+// so that the flow table knows nothing of routing). `path` kNone: not decided yet.
+struct RoutePin {
+  static constexpr std::uint16_t kNone = 0xffff;
+  std::uint16_t path = kNone, mirror = kNone;
+  std::uint32_t epoch = 0;        // the router's topology epoch it was checked against
+  std::uint16_t tags = 0;         // content it was decided for
+  std::uint8_t class_id = 0;
+  std::uint8_t zone = 0xff;       // its agent's zone when decided (0xff: never decided)
+};
+
 // The state of one flow. Fields used on every packet (key, last_ns, list links, state) share the
 // first cache line; counters and timestamps of the report the second.
 struct alignas(64) FlowEntry {
@@ -55,11 +67,15 @@ struct alignas(64) FlowEntry {
   std::uint64_t first_ns = 0;
   std::uint64_t packets[2] = {};       // indexed by Side of the sender
   std::uint64_t bytes[2] = {};
+  RoutePin route;                      // semantic routing: the pinned path (second line, 12 bytes)
 
   packet::Side server() const noexcept {
     return client == packet::Side::kA ? packet::Side::kB : packet::Side::kA;
   }
 };
+
+static_assert(sizeof(FlowEntry) == 128, "two cache lines");
+static_assert(offsetof(FlowEntry, route) + sizeof(RoutePin) == 116, "README: per-flow state");
 
 struct FlowSink {
   void* ctx = nullptr;
@@ -137,6 +153,7 @@ class FlowTable {
   void drain() noexcept;
 
   // The entry's index: stages keep per-flow state in arrays parallel to the table.
+  FlowEntry& entry(std::uint32_t idx) noexcept { return entries_[idx]; }
   std::uint32_t index_of(const FlowEntry& f) const noexcept {
     return static_cast<std::uint32_t>(&f - entries_.data());
   }

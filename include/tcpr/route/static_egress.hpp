@@ -2,7 +2,8 @@
 // port leaves by that port's configured `egress` port, or is dropped (NO_EGRESS) when the port has
 // none or says "drop".
 //
-// Input: ingress port index. Output: egress port index, or kNoEgress. Config: port.egress.
+// Input: ingress port index. Output: egress port index, kNoEgress, or kRouteEgress for ports whose
+// packets semantic routing places (`egress = "route"`). Config: port.egress.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 namespace tcpr::route {
 
 inline constexpr std::uint16_t kNoEgress = 0xffff;
+inline constexpr std::uint16_t kRouteEgress = 0xfffd;   // the port's packets are routed by path
 
 class StaticEgress {
  public:

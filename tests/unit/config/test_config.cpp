@@ -79,7 +79,7 @@ TEST_CASE("mistakes stop with file:line:column and the key", "[config]") {
         "test.toml:2:7: 'flow.timeouts.udp' = 0 is out of range [1, 86400]");
   CHECK(error_of("bogus = 1\n") == "test.toml:1:9: unknown key 'bogus'");
   CHECK(error_of("[[port]]\nname = \"a\"\negress = \"nowhere\"\n") ==
-        "test.toml:3:10: port.egress: no port named 'nowhere' (nor \"drop\")");
+        "test.toml:3:10: port.egress: no port named 'nowhere' (nor \"drop\" or \"route\")");
   CHECK(error_of("[[port]]\nname = \"a\"\n[[port]]\nname = \"a\"\n").find("test.toml:3:1: duplicate port name 'a'") == 0);
   CHECK(error_of("[[port]]\nname = \"Bad Name\"\n").find("test.toml:1:1: port name 'Bad Name'") == 0);
   CHECK(error_of("[[port]]\ndevice = \"x\"\n") == "test.toml:1:1: missing required key 'port.name'");
