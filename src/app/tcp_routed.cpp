@@ -1,6 +1,7 @@
 // tcp-routed — the dataplane daemon (live mode) and `tcp-routed replay`.
 //   tcp-routed --config FILE [-- EAL args]
-//   tcp-routed replay IN.pcap --report-dir DIR [--config FILE] [--workers N] [--agents CIDR,...] [-- EAL args]
+//   tcp-routed replay IN.pcap --report-dir DIR [--config FILE] [--workers N] [--agents CIDR,...]
+//                    [--path-events FILE] [-- EAL args]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -51,6 +52,11 @@ int main(int argc, char** argv) {
   std::string agents;
   double tick = 0;
   replay->add_option("--agents", agents, "the agent side: CIDR[,CIDR...] (default: behavior.agents)");
+  std::string path_events;
+  replay->add_option("--path-events", path_events,
+                     "a schedule of path state changes: lines 'TIME PATH up|down' (TIME in capture seconds, "
+                     "or +SECONDS after the first packet)")
+      ->check(CLI::ExistingFile);
   replay->add_option("--tick", tick, "behaviour tick in capture seconds (default: behavior.tick, 0.1)")
       ->check(CLI::Range(0.001, 60.0));
 
@@ -70,7 +76,8 @@ int main(int argc, char** argv) {
     }
     if (!classes_path.empty()) cfg.value().classes_path = classes_path;
     if (no_classify) cfg.value().classify_enabled = false;
-    tcpr::dataplane::ReplayOptions opt{capture, report_dir, workers, eal_args, quiet, reload_interval, agents, tick};
+    tcpr::dataplane::ReplayOptions opt{capture, report_dir, workers, eal_args, quiet, reload_interval, agents, tick,
+                                       path_events};
     return tcpr::dataplane::run_replay(cfg.value(), opt);
   }
   if (config_path.empty()) {

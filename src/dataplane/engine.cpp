@@ -125,12 +125,34 @@ void process_burst(Worker& w, rte_mbuf** mbufs, std::uint16_t n, bool lossless) 
                 m->port < w.port_index_of.size() ? w.port_index_of[m->port] : std::uint16_t{0xffff}, ts};
   }
   w.pipeline->process(views, n, verdicts);
+  const route::Router* router = w.pipeline->router();
   for (std::uint16_t i = 0; i < n; ++i) {
-    if (verdicts[i].drop != TCPR_DROP_NONE || verdicts[i].egress >= w.tx.size()) {
+    const pipeline::Verdict& v = verdicts[i];
+    if (v.drop != TCPR_DROP_NONE || v.egress >= w.tx.size()) {
       rte_pktmbuf_free(mbufs[i]);
-    } else {
-      send(w, verdicts[i].egress, mbufs[i], lossless);
+      continue;
     }
+    if (v.mirror != route::kNoPath) {
+      // The copy is taken before the primary rewrite: each is rewritten for its own path.
+      const route::Path& mp = router->table().paths()[v.mirror];
+      rte_mbuf* copy = rte_pktmbuf_copy(mbufs[i], w.pool, 0, UINT32_MAX);
+      if (copy == nullptr) {
+        w.pipeline->count_drop(TCPR_DROP_TX_FULL);
+      } else if (const DropReason d = rewrite_mbuf(copy, mp.rewrite); d != TCPR_DROP_NONE) {
+        rte_pktmbuf_free(copy);
+        w.pipeline->count_drop(d);
+      } else {
+        send(w, mp.port, copy, lossless);
+      }
+    }
+    if (v.path != route::kNoPath) {
+      if (const DropReason d = rewrite_mbuf(mbufs[i], router->table().paths()[v.path].rewrite); d != TCPR_DROP_NONE) {
+        rte_pktmbuf_free(mbufs[i]);
+        w.pipeline->count_drop(d);
+        continue;
+      }
+    }
+    send(w, v.egress, mbufs[i], lossless);
   }
 }
 
@@ -286,9 +308,15 @@ Result<bool> Engine::start(const EngineOptions& opt) {
   for (std::size_t i = 0; i < cfg_.ports.size(); ++i) {
     const int e = cfg_.ports[i].egress.empty() ? -1 : cfg_.port_index(cfg_.ports[i].egress);
     if (e >= 0) egress_of[i] = static_cast<std::uint16_t>(e);
+    if (cfg_.ports[i].egress == "route" && cfg_.routing.enabled()) egress_of[i] = route::kRouteEgress;
   }
-  pipeline::PipelineConfig pcfg{cfg_.flow, cfg_.expire_budget, route::StaticEgress(egress_of), cfg_.classify,
-                                opt_.classes};
+  pipeline::PipelineConfig pcfg;
+  pcfg.flow = cfg_.flow;
+  pcfg.expire_budget = cfg_.expire_budget;
+  pcfg.egress = route::StaticEgress(egress_of);
+  pcfg.classify = cfg_.classify;
+  pcfg.classes = opt_.classes;
+  start_routing(pcfg);
   if (opt_.behavior != nullptr && opt_.behavior->enabled) {
     std::vector<bool> agent_port(cfg_.ports.size(), false);
     for (const auto& name : opt_.behavior->agent_ports)
@@ -307,6 +335,7 @@ Result<bool> Engine::start(const EngineOptions& opt) {
   for (unsigned wi = 0; wi < opt_.workers; ++wi) {
     auto w = std::make_unique<Worker>();
     w->index = wi;
+    w->pool = pool_;
     pcfg.worker = wi;
     pipeline::ReportSink sink{};
     if (opt_.collect_flows) sink = pipeline::ReportSink{w.get(), collect_flow};

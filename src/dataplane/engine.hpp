@@ -45,6 +45,7 @@ struct EngineOptions {
   std::shared_ptr<const classify::ClassDb> classes;  // null: no classification
   double reload_interval = 0;          // replay testing aid: reload the classes every this many s
   const behavior::BehaviorConfig* behavior = nullptr;  // null or disabled: no agent statistics
+  std::vector<route::PathEvent> path_events;            // replay: scheduled path up/down
 };
 
 struct ReloadCounters {
@@ -76,6 +77,10 @@ class Engine {
   classify::ClassifyCounters classify_counters() const;
   std::vector<PortStats> port_stats() const;
   behavior::Behavior* behavior() noexcept { return behavior_.get(); }
+  // Semantic routing: path names (empty without routing) and every worker's route events.
+  std::vector<std::string> path_names() const;
+  std::vector<route::RouteEvent> route_events() const;
+  route::RouterCounters route_counters() const;
   // Replay: runs the tick that holds the capture's last packets (workers have finished).
   void finish_behavior();
   std::uint64_t received() const noexcept;
@@ -88,6 +93,8 @@ class Engine {
   void io_loop(const std::atomic<bool>& stop);
   void print_stats_if_due() noexcept;
   void service_control() noexcept;     // the main lcore's periodic duties
+  void start_routing(pipeline::PipelineConfig& pcfg);   // engine_route.cpp
+  void watch_links() noexcept;         // a path whose port's link goes down goes down
   void wait_workers_drained(const std::vector<std::uint64_t>& dispatched) noexcept;
   void control_thread_main(const std::atomic<bool>& stop);
 
@@ -102,6 +109,10 @@ class Engine {
   EngineOptions opt_;
   bool eal_up_ = false;
   rte_mempool* pool_ = nullptr;
+  std::shared_ptr<route::RouteShared> routes_;
+  std::shared_ptr<const route::RouteTable> route_current_, route_pending_;   // main lcore only
+  std::vector<char> link_up_;          // last seen link state per port
+  std::uint64_t last_link_tsc_ = 0;
   std::vector<std::unique_ptr<Port>> ports_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> input_done_{false};

@@ -18,6 +18,9 @@ namespace tcpr::dataplane {
 
 inline constexpr unsigned kMaxBurst = 512;
 
+// A routed packet's header rewrite on its first segment (engine_route.cpp).
+DropReason rewrite_mbuf(rte_mbuf* m, const route::RewriteSpec& spec) noexcept;
+
 struct Engine::Port {
   std::string name;
   std::uint16_t port_id = 0;
@@ -38,6 +41,7 @@ struct alignas(64) Engine::Worker {
 
   unsigned index = 0;
   std::unique_ptr<pipeline::Pipeline> pipeline;
+  rte_mempool* pool = nullptr;                 // mirrored copies
   std::vector<Rx> rx;
   rte_ring* in_ring = nullptr;
   std::vector<Tx> tx;                          // by config port index

@@ -17,6 +17,7 @@ namespace tcpr::dataplane {
 // compiled on a helper thread, published from here; workers adopt it between bursts.
 void Engine::service_control() noexcept {
   print_stats_if_due();
+  watch_links();
   if (classes_pub_ == nullptr) return;
   const std::uint64_t now = rte_get_tsc_cycles();
   if (opt_.reload_interval > 0 &&
@@ -99,7 +100,40 @@ pipeline::PipelineCounters Engine::counters() const {
       sum.egress[i].bytes += c.egress[i].bytes;
     }
     for (const auto& tx : w->tx) sum.drops.count[TCPR_DROP_TX_FULL] += tx.dropped;
+    sum.paths.resize(std::max(sum.paths.size(), c.paths.size()));
+    sum.mirrored.resize(sum.paths.size());
+    for (std::size_t i = 0; i < c.paths.size(); ++i) {
+      sum.paths[i].packets += c.paths[i].packets;
+      sum.paths[i].bytes += c.paths[i].bytes;
+      sum.mirrored[i] += c.mirrored[i];
+    }
   }
+  return sum;
+}
+
+std::vector<std::string> Engine::path_names() const {
+  std::vector<std::string> names;
+  if (routes_ != nullptr)
+    for (const auto& p : routes_->initial->paths()) names.push_back(p.name);
+  return names;
+}
+
+std::vector<route::RouteEvent> Engine::route_events() const {
+  std::vector<route::RouteEvent> all;
+  for (const auto& w : workers_)
+    if (const route::Router* r = w->pipeline->router(); r != nullptr)
+      all.insert(all.end(), r->events().begin(), r->events().end());
+  return all;
+}
+
+route::RouterCounters Engine::route_counters() const {
+  route::RouterCounters sum;
+  for (const auto& w : workers_)
+    if (const route::Router* r = w->pipeline->router(); r != nullptr) {
+      sum.decisions += r->counters().decisions;
+      sum.moves += r->counters().moves;
+      sum.events_lost += r->counters().events_lost;
+    }
   return sum;
 }
 

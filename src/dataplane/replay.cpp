@@ -5,8 +5,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "capture_scan.hpp"
 #include "engine.hpp"
@@ -44,6 +47,10 @@ void print_summary(const pipeline::ReplayTotals& t, const std::vector<pipeline::
   for (std::size_t i = 0; i < t.port_names.size(); ++i) {
     const auto pc = i < t.counters.egress.size() ? t.counters.egress[i] : pipeline::PortCounters{};
     fmt::print("  egress {:<12} {:>10} packets {:>12} bytes\n", t.port_names[i], pc.packets, pc.bytes);
+  }
+  for (std::size_t i = 0; i < t.path_names.size(); ++i) {
+    const auto pc = i < t.counters.paths.size() ? t.counters.paths[i] : pipeline::PortCounters{};
+    fmt::print("  path   {:<12} {:>10} packets {:>12} bytes\n", t.path_names[i], pc.packets, pc.bytes);
   }
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> classes;  // flows, bytes
   std::map<std::string, std::uint64_t> tags;
@@ -101,6 +108,18 @@ int run_replay(const config::Config& cfg, const ReplayOptions& opt) {
   if (opt.tick_seconds > 0) bcfg.tick_seconds = opt.tick_seconds;
 
   EngineOptions eo;
+  if (!opt.path_events.empty()) {
+    if (!cfg.routing.enabled()) return fail("--path-events: the configuration has no [[path]]");
+    std::ifstream in(opt.path_events, std::ios::binary);
+    if (!in) return fail(fmt::format("{}: cannot open the path events file", opt.path_events));
+    std::ostringstream text;
+    text << in.rdbuf();
+    // Relative times count from the capture's first packet (pcap resolution: microseconds).
+    const auto first_ns = static_cast<std::uint64_t>(std::llround(info.value().first_ts * 1e6)) * 1000;
+    auto ev = route::parse_path_events(text.str(), opt.path_events, cfg.routing, first_ns);
+    if (!ev) return fail(ev.error());
+    eo.path_events = std::move(ev.value());
+  }
   eo.classes = classes.value();
   eo.reload_interval = opt.reload_interval;
   eo.behavior = &bcfg;
@@ -161,15 +180,19 @@ int run_replay(const config::Config& cfg, const ReplayOptions& opt) {
     totals.behavior.events = events.size();
     totals.behavior.tick_ms = b->tick_ms();
   }
+  totals.path_names = engine.path_names();
+  totals.routing = engine.route_counters();
+  std::vector<route::RouteEvent> moves = engine.route_events();
   std::vector<pipeline::FlowRecord> flows = engine.take_flows();
   totals.flows = flows.size();
   engine.shutdown();  // closes the TX captures
 
-  if (auto r = pipeline::write_flows((dir / "flows.jsonl").string(), flows, totals.port_names); !r)
+  if (auto r = pipeline::write_flows((dir / "flows.jsonl").string(), flows, totals.port_names, totals.path_names); !r)
     return fail(r.error());
   if (auto r = pipeline::write_summary((dir / "summary.json").string(), totals, flows); !r) return fail(r.error());
   if (auto r = pipeline::write_agents((dir / "agents.jsonl").string(), agents); !r) return fail(r.error());
-  if (auto r = pipeline::write_events((dir / "events.jsonl").string(), std::move(events)); !r) return fail(r.error());
+  if (auto r = pipeline::write_events((dir / "events.jsonl").string(), std::move(events), std::move(moves), totals.path_names); !r)
+    return fail(r.error());
   if (!opt.quiet) print_summary(totals, flows, opt.report_dir);
   return 0;
 }

@@ -17,8 +17,16 @@ Pipeline::Pipeline(const PipelineConfig& cfg, ReportSink sink)
     behavior_ = cfg.behavior;
     tracker_ = &behavior_->tracker(cfg.worker);
     inline_ticks_ = cfg.inline_ticks;
-    if (classifier_ != nullptr) view_of(classifier_->db());   // built here, not on a packet
   }
+  if (cfg.routes != nullptr) {
+    router_ = std::make_unique<route::Router>(cfg.routes, cfg.worker);
+    const auto n = router_->table().paths().size();
+    counters_.paths.resize(n);
+    counters_.mirrored.resize(n);
+    no_classes_ = router_->make_view(nullptr, {"unknown"}, {});
+  }
+  if (classifier_ != nullptr && (behavior_ != nullptr || router_ != nullptr))
+    view_of(classifier_->db());   // built here, not on a packet
 }
 
 // A new class database goes to the classifier when a generation is free; its behaviour view is
@@ -26,7 +34,7 @@ Pipeline::Pipeline(const PipelineConfig& cfg, ReportSink sink)
 void Pipeline::adopt_pending_classes() {
   if (!classifier_->set_db(pending_classes_)) return;
   pending_classes_.reset();
-  if (behavior_ != nullptr) view_of(classifier_->db());
+  if (behavior_ != nullptr || router_ != nullptr) view_of(classifier_->db());
 }
 
 // Names resolved once per class database: flows carry class ids and tag bits of their own
@@ -39,6 +47,13 @@ const Pipeline::DbView& Pipeline::view_of(const classify::ClassDb& db) {
   v.db = &db;
   v.group.assign(db.classes().size(), behavior::kGroupOther);
   v.quarantine_ok.assign(db.classes().size(), false);
+  v.hard_tags = 0;
+  if (router_ != nullptr) {
+    std::vector<std::string> names;
+    for (const auto& c : db.classes()) names.push_back(c.name);
+    v.route = router_->make_view(&db, names, db.tags());
+  }
+  if (behavior_ == nullptr) return v;
   const auto& bc = behavior_->config();
   for (std::size_t c = 0; c < db.classes().size(); ++c) {
     const std::string& name = db.classes()[c].name;
@@ -48,7 +63,6 @@ const Pipeline::DbView& Pipeline::view_of(const classify::ClassDb& db) {
     for (const auto& q : bc.quarantine_classes)
       if (q == name) v.quarantine_ok[c] = true;
   }
-  v.hard_tags = 0;
   for (std::size_t t = 0; t < db.tags().size() && t < 16; ++t)
     for (const auto& h : bc.hard_tags)
       if (h == db.tags()[t]) v.hard_tags = static_cast<std::uint16_t>(v.hard_tags | (1u << t));
@@ -56,9 +70,9 @@ const Pipeline::DbView& Pipeline::view_of(const classify::ClassDb& db) {
 }
 
 // The zone gate. `flow` is the flow index, or flow::kNil.
-DropReason Pipeline::gate(const packet::ParsedPacket& p, std::uint32_t flow,
-                          const behavior::AgentTracker::PacketInfo& info) noexcept {
-  const auto agents = tracker_->account(p, info);
+DropReason Pipeline::gate(const packet::ParsedPacket& p, std::uint32_t flow, const behavior::AgentTracker::PacketInfo& info,
+                          behavior::AgentTracker::Agents& agents) noexcept {
+  agents = tracker_->account(p, info);
   if (agents.zone < TCPR_ZONE_QUARANTINED) return TCPR_DROP_NONE;
   if (agents.zone == TCPR_ZONE_ISOLATED) return TCPR_DROP_ZONE_ISOLATED;
   // QUARANTINED: the peer of the quarantined agent must be a remediation address, or the flow's
@@ -130,16 +144,85 @@ Verdict Pipeline::finish_one(const packet::PacketView& pkt, Staged& s) noexcept 
   } else {
     ++counters_.no_flow;
   }
+  behavior::AgentTracker::Agents agents;
   if (tracker_ != nullptr) {
     info.ts_ns = pkt.ts_ns;
     info.frame = pkt.data;
     info.wire_len = pkt.wire_len;
     info.ingress = pkt.port;
     info.egress = egress;
-    if (const DropReason d = gate(p, flow_idx, info); d != TCPR_DROP_NONE) return {route::kNoEgress, d};
+    if (const DropReason d = gate(p, flow_idx, info, agents); d != TCPR_DROP_NONE) {
+      // A routed flow whose agent the gate now stops is routed nowhere (a route event), until
+      // its zone changes again.
+      if (router_ != nullptr && flow_idx != flow::kNil && info.client_sent) {
+        flow::FlowEntry& f = flows_.entry(flow_idx);
+        flow::RoutePin& pin = f.route;
+        if (pin.zone != 0xff && pin.path != route::kNoPath) {
+          router_->note_move({pkt.ts_ns, f.key, f.client, pin.path, route::kNoPath, route::Reroute::kZone});
+          pin.path = pin.mirror = route::kNoPath;
+          pin.zone = agents.sender_zone;
+        }
+      }
+      return {route::kNoEgress, d};
+    }
   }
+  if (egress == route::kRouteEgress) return route_flow(pkt, s, flow_idx, info, agents);
   if (egress == route::kNoEgress) return {route::kNoEgress, TCPR_DROP_NO_EGRESS};
-  return {egress, TCPR_DROP_NONE};
+  Verdict v{egress, TCPR_DROP_NONE};
+  // The other way of a routed flow (its server's side has a static egress): mirrored alike.
+  if (router_ != nullptr && flow_idx != flow::kNil) {
+    const std::uint16_t m = flows_.entry(flow_idx).route.mirror;
+    if (router_->up(m)) v.mirror = m;
+  }
+  return v;
+}
+
+// The route stage of a packet received on a routed port (see the header).
+Verdict Pipeline::route_flow(const packet::PacketView& pkt, const Staged& s, std::uint32_t flow_idx,
+                             const behavior::AgentTracker::PacketInfo& info,
+                             const behavior::AgentTracker::Agents& agents) noexcept {
+  if (router_ == nullptr) return {route::kNoEgress, TCPR_DROP_NO_EGRESS};
+  router_->advance(pkt.ts_ns);
+  const route::RouteTable& table = router_->table();
+  if (flow_idx == flow::kNil) {
+    const std::uint16_t d = table.default_path();
+    if (!router_->up(d)) return {route::kNoEgress, TCPR_DROP_NO_EGRESS};
+    return {table.paths()[d].port, TCPR_DROP_NONE};
+  }
+  flow::FlowEntry& f = flows_.entry(flow_idx);
+  flow::RoutePin& pin = f.route;
+  if (!info.client_sent) {
+    // Back towards the client; mirrored when its flow is.
+    Verdict v{f.ingress_port, TCPR_DROP_NONE};
+    if (router_->up(pin.mirror)) v.mirror = pin.mirror;
+    return v;
+  }
+  route::FlowFacts facts;
+  facts.hash = s.hash;
+  const route::ClassView* view = &no_classes_;
+  if (classifier_ != nullptr) {
+    const classify::FlowClass& st = classifier_->state(flow_idx);
+    facts.class_id = st.class_id;
+    facts.tags = st.tags;
+    view = &view_of(classifier_->db_of(flow_idx)).route;
+  }
+  facts.zone = agents.sender_zone;
+  facts.trust = agents.sender_trust;
+  facts.anomaly = agents.sender_anomaly;
+  if (pin.zone == 0xff) {
+    pin = router_->decide(facts, *view);
+  } else if (const route::Reroute why = router_->check(pin, facts); why != route::Reroute::kNone) {
+    const std::uint16_t from = pin.path;
+    // Only the class being decided is silent: a tag found is an event even on an unknown flow.
+    const bool provisional = why == route::Reroute::kContent && pin.class_id == classify::kUnknownClass &&
+                             facts.class_id != classify::kUnknownClass && pin.tags == facts.tags;
+    pin = router_->decide(facts, *view);
+    if (pin.path != from && !provisional) router_->note_move({pkt.ts_ns, f.key, f.client, from, pin.path, why});
+  }
+  if (pin.path == route::kNoPath) return {route::kNoEgress, TCPR_DROP_NO_PATH};
+  const route::Path& path = table.paths()[pin.path];
+  if (path.rewrite.l3 && route::ttl_expires(pkt.data, pkt.len)) return {route::kNoEgress, TCPR_DROP_TTL_EXPIRED};
+  return {path.port, TCPR_DROP_NONE, pin.path, pin.mirror};
 }
 
 // Prefetch, then process (as DPDK's examples do): each step runs over the whole stage before the
@@ -162,6 +245,7 @@ void Pipeline::process_stage(const packet::PacketView* pkts, std::uint16_t n, Ve
 
 void Pipeline::process(const packet::PacketView* pkts, std::uint16_t n, Verdict* out) noexcept {
   if (pending_classes_ != nullptr) adopt_pending_classes();
+  if (router_ != nullptr) router_->poll();
   if (tracker_ == nullptr) {
     process_run(pkts, n, out);
     return;
@@ -191,13 +275,31 @@ void Pipeline::process_run(const packet::PacketView* pkts, std::uint16_t n, Verd
     const Verdict v = out[i];
     ++counters_.packets;
     counters_.bytes += pkts[i].wire_len;
+    if (pkts[i].ts_ns > now) now = pkts[i].ts_ns;
     if (v.drop != TCPR_DROP_NONE) {
       counters_.drops.add(v.drop);
-    } else if (v.egress < counters_.egress.size()) {
+      continue;
+    }
+    if (v.egress < counters_.egress.size()) {
       ++counters_.egress[v.egress].packets;
       counters_.egress[v.egress].bytes += pkts[i].wire_len;
     }
-    if (pkts[i].ts_ns > now) now = pkts[i].ts_ns;
+    if (v.path < counters_.paths.size()) {
+      ++counters_.paths[v.path].packets;
+      counters_.paths[v.path].bytes += pkts[i].wire_len;
+      router_->count(v.path, pkts[i].wire_len);
+    }
+    if (v.mirror < counters_.paths.size()) {
+      ++counters_.paths[v.mirror].packets;
+      counters_.paths[v.mirror].bytes += pkts[i].wire_len;
+      ++counters_.mirrored[v.mirror];
+      router_->count(v.mirror, pkts[i].wire_len);
+      const std::uint16_t port = router_->table().paths()[v.mirror].port;
+      if (port < counters_.egress.size()) {
+        ++counters_.egress[port].packets;
+        counters_.egress[port].bytes += pkts[i].wire_len;
+      }
+    }
   }
   // Incremental ageing: a bounded amount of work per burst, on the burst's clock.
   if (n != 0) flows_.expire(now, expire_budget_);

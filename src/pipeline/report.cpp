@@ -73,7 +73,8 @@ FlowRecord make_record(const FlowReport& r) {
   return rec;
 }
 
-std::string flow_json_line(const FlowRecord& r, const std::vector<std::string>& port_names) {
+std::string flow_json_line(const FlowRecord& r, const std::vector<std::string>& port_names,
+                           const std::vector<std::string>& path_names) {
   const flow::FlowEntry& f = r.flow;
   const auto [client, server] = endpoints(f);
   const auto c = static_cast<std::size_t>(f.client), s = static_cast<std::size_t>(f.server());
@@ -94,7 +95,10 @@ std::string flow_json_line(const FlowRecord& r, const std::vector<std::string>& 
   j["packets_s2c"] = f.packets[s];
   j["bytes_c2s"] = f.bytes[c];
   j["bytes_s2c"] = f.bytes[s];
-  j["egress"] = egress_name(f.egress, port_names);
+  const bool routed = !path_names.empty() && f.route.zone != 0xff;
+  j["egress"] = routed ? egress_name(f.route.path, path_names) : egress_name(f.egress, port_names);
+  if (!path_names.empty())
+    j["mirror"] = f.route.mirror < path_names.size() ? ordered_json(path_names[f.route.mirror]) : ordered_json(nullptr);
   j["first_ts"] = seconds(f.first_ns);
   j["last_ts"] = seconds(f.last_ns);
   if (!r.secrets.empty()) {
@@ -108,7 +112,7 @@ std::string flow_json_line(const FlowRecord& r, const std::vector<std::string>& 
 }
 
 Result<bool> write_flows(const std::string& path, std::vector<FlowRecord>& flows,
-                         const std::vector<std::string>& port_names) {
+                         const std::vector<std::string>& port_names, const std::vector<std::string>& path_names) {
   // Order by first packet time, then by the canonical key and client side: total and independent
   // of which worker held a flow.
   std::sort(flows.begin(), flows.end(), [](const FlowRecord& rx, const FlowRecord& ry) {
@@ -122,7 +126,7 @@ Result<bool> write_flows(const std::string& path, std::vector<FlowRecord>& flows
   std::string text;
   text.reserve(flows.size() * 320);
   for (const auto& f : flows) {
-    text += flow_json_line(f, port_names);
+    text += flow_json_line(f, port_names, path_names);
     text += '\n';
   }
   return write_file(path, text);
@@ -157,6 +161,16 @@ Result<bool> write_summary(const std::string& path, const ReplayTotals& t, const
     ports[t.port_names[i]] = {{"packets", pc.packets}, {"bytes", pc.bytes}};
   }
   j["egress"] = ports;
+  if (!t.path_names.empty()) {
+    ordered_json paths = ordered_json::object();
+    for (std::size_t i = 0; i < t.path_names.size(); ++i) {
+      const PortCounters pc = i < t.counters.paths.size() ? t.counters.paths[i] : PortCounters{};
+      const std::uint64_t m = i < t.counters.mirrored.size() ? t.counters.mirrored[i] : 0;
+      paths[t.path_names[i]] = {{"packets", pc.packets}, {"bytes", pc.bytes}, {"mirrored_packets", m}};
+    }
+    j["paths"] = paths;
+    j["routing"] = {{"decisions", t.routing.decisions}, {"moves", t.routing.moves}, {"events_lost", t.routing.events_lost}};
+  }
   ordered_json drops = ordered_json::object();
   std::uint64_t dropped = 0;
   for (std::size_t r = 1; r < kDropReasonCount; ++r) {

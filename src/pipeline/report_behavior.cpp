@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "tcpr/pipeline/report.hpp"
@@ -55,11 +56,12 @@ Result<bool> write_agents(const std::string& path, const std::vector<behavior::A
   return write_lines(path, lines);
 }
 
-Result<bool> write_events(const std::string& path, std::vector<behavior::ZoneEvent> events) {
+Result<bool> write_events(const std::string& path, std::vector<behavior::ZoneEvent> events,
+                          std::vector<route::RouteEvent> moves, const std::vector<std::string>& path_names) {
   std::stable_sort(events.begin(), events.end(),
                    [](const behavior::ZoneEvent& x, const behavior::ZoneEvent& y) { return x.ts_ns < y.ts_ns; });
-  std::vector<ordered_json> lines;
-  lines.reserve(events.size());
+  std::vector<std::pair<std::uint64_t, ordered_json>> lines;
+  lines.reserve(events.size() + moves.size());
   for (const auto& e : events) {
     ordered_json j;
     j["ts"] = seconds(e.ts_ns);
@@ -68,9 +70,38 @@ Result<bool> write_events(const std::string& path, std::vector<behavior::ZoneEve
     j["to"] = behavior::zone_name(e.to);
     j["score"] = round4(e.score);
     j["reason"] = e.reason;
-    lines.push_back(std::move(j));
+    lines.emplace_back(e.ts_ns, std::move(j));
   }
-  return write_lines(path, lines);
+  const auto name = [&](std::uint16_t p) { return p < path_names.size() ? path_names[p] : std::string("drop"); };
+  std::vector<std::pair<std::uint64_t, ordered_json>> route_lines;
+  for (const auto& m : moves) {
+    const bool a_client = m.client == packet::Side::kA;
+    const auto& k = m.key;
+    ordered_json j;
+    j["ts"] = seconds(m.ts_ns);
+    j["kind"] = "route";
+    j["agent"] = packet::format_addr(a_client ? k.a : k.b);
+    j["client"] = packet::format_endpoint(a_client ? k.a : k.b, a_client ? k.port_a : k.port_b);
+    j["server"] = packet::format_endpoint(a_client ? k.b : k.a, a_client ? k.port_b : k.port_a);
+    j["proto"] = packet::proto_name(k.proto);
+    j["from"] = name(m.from);
+    j["to"] = name(m.to);
+    j["reason"] = route::reroute_name(m.why);
+    route_lines.emplace_back(m.ts_ns, std::move(j));
+  }
+  // Workers' moves arrive in any order: by time, then by text.
+  std::sort(route_lines.begin(), route_lines.end(), [](const auto& x, const auto& y) {
+    return x.first != y.first ? x.first < y.first : x.second.dump() < y.second.dump();
+  });
+  std::vector<std::pair<std::uint64_t, ordered_json>> all;
+  all.reserve(lines.size() + route_lines.size());
+  std::merge(std::make_move_iterator(lines.begin()), std::make_move_iterator(lines.end()),
+             std::make_move_iterator(route_lines.begin()), std::make_move_iterator(route_lines.end()),
+             std::back_inserter(all), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<ordered_json> out;
+  out.reserve(all.size());
+  for (auto& [ts, j] : all) out.push_back(std::move(j));
+  return write_lines(path, out);
 }
 
 void add_behavior_summary(ordered_json& j, const BehaviorSummary& b) {

@@ -29,6 +29,7 @@ struct ReplayOptions {
   double reload_interval = 0;             // testing aid: reload the classes every this many s
   std::string agents;                     // "CIDR[,CIDR…]": the agent side (overrides behavior.agents)
   double tick_seconds = 0;                // 0: behavior.tick
+  std::string path_events;                // file of scheduled path up/down events (route_table.hpp)
 };
 
 int run_replay(const config::Config& cfg, const ReplayOptions& opt);

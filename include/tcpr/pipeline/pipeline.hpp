@@ -1,7 +1,7 @@
 // pipeline.hpp — the per-worker packet path, DPDK-free: one burst of PacketViews in, one Verdict
 // per packet out.
 //
-//   parse ─▶ flow table ─▶ classify ─▶ agent stats ─▶ zone gate ─▶ route (static egress) ─▶ verdict
+//   parse ─▶ flow table ─▶ classify ─▶ agent stats ─▶ zone gate ─▶ route ─▶ verdict
 //
 // Agent statistics and the zone gate run when the config carries a Behavior (agents
 // configured): the worker's AgentTracker counts the packet for its agents and says which zone
@@ -11,8 +11,20 @@
 // runs the behaviour tick itself when a packet's capture time crosses a tick boundary, before
 // that packet, so the packet is judged by the zones of the tick that just ended. Classification
 // runs when the config carries a ClassDb; a flow's verdict reaches the ReportSink when the flow
-// ends (expired, evicted, or drained at the end of a replay). A packet
-// ends as "emit on egress port E" or "drop with reason R"; drops are counted per reason in
+// ends (expired, evicted, or drained at the end of a replay).
+//
+// Routing: packets received on a port with `egress = "route"` are placed by the worker's
+// route::Router when the config has paths. A flow's path is decided at its client's first packet
+// and pinned on the flow (FlowEntry::route); the decision is made again when the router's check()
+// says so — a decision made before the class was known moves silently when the class is
+// decided, every other move is a route event. Client-to-server packets leave on the pinned path
+// (Verdict::path: the dataplane rewrites them for it); server-to-client packets on such a port go
+// back out of the port the flow's client came in on. A flow with a mirror has every packet, both
+// ways, copied to the mirror path (Verdict::mirror). Packets without a flow on a routed port take
+// `routing.default_path`, unrewritten. Paths count packets and bytes, and feed the router's
+// load measurement.
+//
+// A packet ends as "emit on egress port E" or "drop with reason R"; drops are counted per reason in
 // `counters().drops`. Packets that have no flow (ARP, non-IP, later IP fragments) skip the flow
 // table and are routed on their ingress port alone; they are counted.
 //
@@ -27,6 +39,7 @@
 #include "tcpr/flow/flow_table.hpp"
 #include "tcpr/packet/drop.hpp"
 #include "tcpr/packet/packet_view.hpp"
+#include "tcpr/route/router.hpp"
 #include "tcpr/route/static_egress.hpp"
 
 namespace tcpr::pipeline {
@@ -34,6 +47,8 @@ namespace tcpr::pipeline {
 struct Verdict {
   std::uint16_t egress = route::kNoEgress;  // port index when drop == NONE
   DropReason drop = TCPR_DROP_NONE;
+  std::uint16_t path = route::kNoPath;      // routed: rewrite for this path before sending
+  std::uint16_t mirror = route::kNoPath;    // also send a copy, rewritten for this path (on its port)
 };
 
 struct PortCounters {
@@ -47,6 +62,8 @@ struct PipelineCounters {
   std::uint64_t no_flow = 0;       // ARP, non-IP, later fragments
   DropCounters drops;
   std::vector<PortCounters> egress;  // per egress port index: what the pipeline sent there
+  std::vector<PortCounters> paths;   // per path: what left on it (mirrored copies included)
+  std::vector<std::uint64_t> mirrored;   // per path: of which mirrored copies
 };
 
 struct PipelineConfig {
@@ -58,6 +75,7 @@ struct PipelineConfig {
   behavior::Behavior* behavior = nullptr;             // null: no agent statistics, no zone gate
   unsigned worker = 0;                                // this pipeline's tracker in `behavior`
   bool inline_ticks = false;                          // run behaviour ticks on the capture clock here
+  std::shared_ptr<route::RouteShared> routes;         // null: no semantic routing
 };
 
 // What an ended flow leaves: valid only during the sink call.
@@ -87,6 +105,7 @@ class Pipeline {
   // swaps the control thread asked for.
   void poll() noexcept {
     if (tracker_ != nullptr) tracker_->poll();
+    if (router_ != nullptr) router_->poll();
   }
 
   // Counts a drop decided outside the pipeline (e.g. a full TX queue).
@@ -99,6 +118,7 @@ class Pipeline {
   const PipelineCounters& counters() const noexcept { return counters_; }
   flow::FlowTable& flows() noexcept { return flows_; }
   const classify::Classifier* classifier() const noexcept { return classifier_.get(); }
+  const route::Router* router() const noexcept { return router_.get(); }
 
  private:
   // Up to kStage packets: parse + key + hash + prefetch slot for all, prefetch entries for all,
@@ -118,14 +138,18 @@ class Pipeline {
   Staged staged_[kStage];
   static void on_flow_end(void* ctx, const flow::FlowEntry& f, flow::EndReason why);
   void process_run(const packet::PacketView* pkts, std::uint16_t n, Verdict* out) noexcept;
-  DropReason gate(const packet::ParsedPacket& p, std::uint32_t flow,
-                  const behavior::AgentTracker::PacketInfo& info) noexcept;
-  // Per class database: class id → ClassGroup, allowed-in-quarantine, and the hard-tag mask.
+  DropReason gate(const packet::ParsedPacket& p, std::uint32_t flow, const behavior::AgentTracker::PacketInfo& info,
+                  behavior::AgentTracker::Agents& agents) noexcept;
+  Verdict route_flow(const packet::PacketView& pkt, const Staged& s, std::uint32_t flow,
+                     const behavior::AgentTracker::PacketInfo& info, const behavior::AgentTracker::Agents& agents) noexcept;
+  // Per class database: class id → ClassGroup, allowed-in-quarantine, and the hard-tag mask;
+  // the routing view of its classes and tags.
   struct DbView {
     const classify::ClassDb* db = nullptr;
     std::vector<std::int8_t> group;
     std::vector<bool> quarantine_ok;
     std::uint16_t hard_tags = 0;
+    route::ClassView route;
   };
   const DbView& view_of(const classify::ClassDb& db);
   void adopt_pending_classes();
@@ -138,6 +162,8 @@ class Pipeline {
   std::uint32_t expire_budget_;
   behavior::Behavior* behavior_ = nullptr;
   behavior::AgentTracker* tracker_ = nullptr;
+  std::unique_ptr<route::Router> router_;
+  route::ClassView no_classes_;           // routing without classification
   bool inline_ticks_ = false;
   DbView views_[classify::Classifier::kGenerations + 1];
   unsigned next_view_ = 0;

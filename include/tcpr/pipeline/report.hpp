@@ -42,6 +42,8 @@ struct ReplayTotals {
   std::uint64_t reloads_applied = 0, reloads_refused = 0;
   bool has_behavior = false;
   BehaviorSummary behavior;
+  std::vector<std::string> path_names;   // semantic routing: empty when off
+  route::RouterCounters routing;
 };
 
 // A flow as the report shows it: the table entry plus the classifier's verdict, with names
@@ -57,19 +59,24 @@ struct FlowRecord {
 
 FlowRecord make_record(const FlowReport& r);
 
-// Sorts `flows` in report order and writes DIR/flows.jsonl.
+// Sorts `flows` in report order and writes DIR/flows.jsonl. With path names (routing on), a
+// routed flow's `egress` is its path ("drop" if none was eligible) and `mirror` its mirror path.
 Result<bool> write_flows(const std::string& path, std::vector<FlowRecord>& flows,
-                         const std::vector<std::string>& port_names);
+                         const std::vector<std::string>& port_names, const std::vector<std::string>& path_names = {});
 
 // Totals per class and tag come from the records.
 Result<bool> write_summary(const std::string& path, const ReplayTotals& totals,
                            const std::vector<FlowRecord>& flows);
 
-// DIR/agents.jsonl (sorted by agent) and DIR/events.jsonl (by time).
+// DIR/agents.jsonl (sorted by agent) and DIR/events.jsonl (by time): zone transitions, and
+// route events (`"kind": "route"`: a pinned flow moved, with client, server, from/to paths and
+// the reason), sorted by time then content so that the file does not depend on workers.
 Result<bool> write_agents(const std::string& path, const std::vector<behavior::AgentReport>& agents);
-Result<bool> write_events(const std::string& path, std::vector<behavior::ZoneEvent> events);
+Result<bool> write_events(const std::string& path, std::vector<behavior::ZoneEvent> events,
+                          std::vector<route::RouteEvent> moves = {}, const std::vector<std::string>& path_names = {});
 
 // One flows.jsonl line (without the newline), for tests and for tcp-routectl later.
-std::string flow_json_line(const FlowRecord& r, const std::vector<std::string>& port_names);
+std::string flow_json_line(const FlowRecord& r, const std::vector<std::string>& port_names,
+                           const std::vector<std::string>& path_names = {});
 
 }  // namespace tcpr::pipeline
