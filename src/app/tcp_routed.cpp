@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   std::string config_path;
   app.add_option("-c,--config", config_path, "configuration file (TOML)")->check(CLI::ExistingFile);
   double stats_interval = 0;
+  bool detach_on_exit = false;
+  app.add_flag("--detach-on-exit", detach_on_exit,
+               "live: detach the XDP zone guard when tcp-routed exits (default: it stays and keeps enforcing)");
   app.add_option("--stats-interval", stats_interval, "live: print port rates every SECONDS (0: never)")
       ->check(CLI::Range(0.0, 3600.0));
 
@@ -89,5 +92,5 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "tcp-routed: {}\n", cfg.error());
     return 1;
   }
-  return tcpr::dataplane::run_live(cfg.value(), {eal_args, stats_interval});
+  return tcpr::dataplane::run_live(cfg.value(), {eal_args, stats_interval, detach_on_exit});
 }

@@ -45,6 +45,7 @@ Behavior::Behavior(const BehaviorConfig& cfg, unsigned workers, std::vector<bool
   for (unsigned w = 0; w < workers; ++w) trackers_.push_back(std::make_unique<AgentTracker>(tc, w, publisher_));
   cohorts_.emplace_back("all");
   cohort_ids_["all"] = 0;
+  for (const auto& [key, zone] : cfg_.pins) pin(key, zone, 0);   // in effect from the first tick
 }
 
 Behavior::~Behavior() = default;

@@ -14,6 +14,7 @@ void Behavior::publish() {
     if (!(st == Standing{})) entries.emplace_back(cold_[i].key, st);
   }
   pending_ = std::make_shared<const ZoneSnapshot>(tick_no_, entries);
+  ++publications_;
 }
 
 void Behavior::pin(const AgentKey& k, Zone z, double ttl_seconds) {
@@ -31,6 +32,13 @@ void Behavior::release(const AgentKey& k) {
     a.trust = cfg_.trust_initial;
     transition(i, TCPR_ZONE_MONITORED, next_end_, "operator release");
   }
+}
+
+std::vector<std::pair<AgentKey, Zone>> Behavior::zone_list() const {
+  std::vector<std::pair<AgentKey, Zone>> out;
+  out.reserve(agents_.size());
+  for (std::uint32_t i = 0; i < agents_.size(); ++i) out.emplace_back(cold_[i].key, agents_[i].zone);
+  return out;
 }
 
 std::vector<AgentReport> Behavior::report() const {

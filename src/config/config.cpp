@@ -138,6 +138,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source_nam
     read_ports(root, cfg);
     detail::read_behavior(root, cfg);
     detail::read_routing(root, cfg);
+    detail::read_enforce(root, cfg);
     if (const toml::table* t = root.get_table("replay")) {
       Reader r(*t, "replay", cfg.source);
       r.get_string("ingress", cfg.replay_ingress);

@@ -110,6 +110,21 @@ void read_behavior(Reader& root, Config& cfg) {
     if (!(b.restore_below < b.monitor_above && b.monitor_above < b.quarantine_above))
       z.fail(*zt, "'behavior.zones': need restore_below < monitor_above < quarantine_above");
   }
+  if (const toml::array* pins = r.get_array_of_tables("pin")) {
+    for (const auto& e : *pins) {
+      Reader p(*e.as_table(), "behavior.pin", cfg.source);
+      std::string agent, zone;
+      p.get_string("agent", agent, true);
+      p.get_string("zone", zone, true);
+      p.finish();
+      auto k = behavior::parse_agent(agent, b.key_mode);
+      if (!k) p.fail(*e.as_table()->get("agent"), fmt::format("'behavior.pin.agent': {}", k.error()));
+      const behavior::Zone z = behavior::zone_from_name(zone);
+      if (z >= TCPR_ZONE__COUNT)
+        p.fail(*e.as_table()->get("zone"), fmt::format("'behavior.pin.zone' = '{}' is not a zone", zone));
+      b.pins.emplace_back(k.value(), z);
+    }
+  }
   r.finish();
   for (const auto& name : b.agent_ports) {
     if (cfg.port_index(name) < 0)

@@ -181,4 +181,34 @@ void read_routing(Reader& root, Config& cfg) {
   }
 }
 
+void read_enforce(Reader& root, Config& cfg) {
+  const toml::table* t = root.get_table("enforce");
+  if (t == nullptr) return;
+  EnforceConfig& e = cfg.enforce;
+  Reader r(*t, "enforce", cfg.source);
+  r.get_bool("enabled", e.enabled);
+  r.get_string("bpffs", e.bpffs);
+  r.get_string_array("interfaces", e.interfaces);
+  std::string mode = "native", zone = "TRUSTED";
+  r.get_string("mode", mode);
+  if (mode != "native" && mode != "generic") r.fail(*t->get("mode"), "'enforce.mode' must be \"native\" or \"generic\"");
+  e.generic = mode == "generic";
+  r.get_string("default_zone", zone);
+  e.default_zone = behavior::zone_from_name(zone);
+  if (e.default_zone >= TCPR_ZONE__COUNT) r.fail(*t->get("default_zone"), fmt::format("'enforce.default_zone' = '{}' is not a zone", zone));
+  r.get_bool("sample_monitored", e.sample_monitored);
+  r.get_bool("allow_dhcp", e.allow_dhcp);
+  std::vector<std::string> services;
+  r.get_string_array("services", services);
+  for (const auto& s : services) {
+    auto p = behavior::parse_prefix(s);
+    if (!p || p.value().bits != 128) r.fail(*t->get("services"), fmt::format("'enforce.services': '{}' is not an address", s));
+    e.services.push_back(p.value().net);
+  }
+  r.get_bool("detach_on_exit", e.detach_on_exit);
+  r.finish();
+  if (e.bpffs.empty() || e.bpffs[0] != '/' || e.bpffs.rfind("/sys/fs/bpf", 0) != 0)
+    r.fail(*t, fmt::format("'enforce.bpffs' = '{}' must be a directory under /sys/fs/bpf", e.bpffs));
+}
+
 }  // namespace tcpr::config::detail

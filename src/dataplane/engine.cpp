@@ -322,6 +322,11 @@ Result<bool> Engine::start(const EngineOptions& opt) {
     for (const auto& name : opt_.behavior->agent_ports)
       if (const int i = cfg_.port_index(name); i >= 0) agent_port[static_cast<std::size_t>(i)] = true;
     behavior_ = std::make_unique<behavior::Behavior>(*opt_.behavior, opt_.workers, std::move(agent_port));
+    if (opt_.enforce != nullptr && opt_.enforce->enabled && opt_.replay_packets == 0) {
+      auto e = enforce::Enforcer::start(*opt_.enforce, *opt_.behavior);
+      if (!e) return Error{e.error()};
+      enforcer_ = std::move(e.value());
+    }
     pcfg.behavior = behavior_.get();
     // A replay on direct ports has one worker: it runs the capture-clock ticks itself. With
     // shared ports the main lcore holds packets at each tick boundary instead (io_loop).

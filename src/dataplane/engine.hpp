@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tcpr/config/config.hpp"
+#include "tcpr/enforce/enforcer.hpp"
 #include "tcpr/flow/flow_table.hpp"
 #include "tcpr/pipeline/pipeline.hpp"
 #include "tcpr/pipeline/report.hpp"
@@ -46,6 +47,7 @@ struct EngineOptions {
   double reload_interval = 0;          // replay testing aid: reload the classes every this many s
   const behavior::BehaviorConfig* behavior = nullptr;  // null or disabled: no agent statistics
   std::vector<route::PathEvent> path_events;            // replay: scheduled path up/down
+  const config::EnforceConfig* enforce = nullptr;       // live: the XDP maps' writer, when enabled
 };
 
 struct ReloadCounters {
@@ -81,6 +83,7 @@ class Engine {
   std::vector<std::string> path_names() const;
   std::vector<route::RouteEvent> route_events() const;
   route::RouterCounters route_counters() const;
+  const enforce::Enforcer* enforcer() const noexcept { return enforcer_.get(); }
   // Replay: runs the tick that holds the capture's last packets (workers have finished).
   void finish_behavior();
   std::uint64_t received() const noexcept;
@@ -110,6 +113,7 @@ class Engine {
   bool eal_up_ = false;
   rte_mempool* pool_ = nullptr;
   std::shared_ptr<route::RouteShared> routes_;
+  std::unique_ptr<enforce::Enforcer> enforcer_;
   std::shared_ptr<const route::RouteTable> route_current_, route_pending_;   // main lcore only
   std::vector<char> link_up_;          // last seen link state per port
   std::uint64_t last_link_tsc_ = 0;

@@ -205,6 +205,7 @@ void Engine::control_thread_main(const std::atomic<bool>& stop) {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
     behavior_->tick_live(static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec));
+    if (enforcer_ != nullptr) enforcer_->sync(*behavior_);
   }
 }
 

@@ -42,6 +42,11 @@ int run_live(const config::Config& cfg, const LiveOptions& opt) {
   eo.eal_args.insert(eo.eal_args.end(), opt.eal_args.begin(), opt.eal_args.end());
   eo.stats_interval = opt.stats_interval;
   eo.behavior = &cfg.behavior;
+  config::EnforceConfig enforce = cfg.enforce;
+  enforce.detach_on_exit = enforce.detach_on_exit || opt.detach_on_exit;
+  if (enforce.enabled && !cfg.behavior.enabled)
+    return fail(fmt::format("{}: [enforce] needs [behavior] agents (the zones it writes)", cfg.source));
+  eo.enforce = &enforce;
   for (const auto& p : cfg.ports) {
     if (p.device.empty()) return fail(fmt::format("{}: port '{}' has no device", cfg.source, p.name));
     // Virtual devices are probed after EAL start-up (Engine::start), so that a bad one is
@@ -56,6 +61,12 @@ int run_live(const config::Config& cfg, const LiveOptions& opt) {
   if (auto r = engine.start(eo); !r) return fail(r.error());
   g_engine.store(&engine);
   std::signal(SIGHUP, on_hup);
+  if (const enforce::Enforcer* e = engine.enforcer(); e != nullptr) {
+    const auto& r = e->start_reconcile();
+    fmt::print("tcp-routed: XDP zone guard pinned in {}, attached to {} interface(s); maps reconciled: {} kept, {} "
+               "written, {} stale removed\n",
+               enforce.bpffs, enforce.interfaces.size(), r.kept, r.written, r.removed);
+  }
   fmt::print("tcp-routed: {} ports, {} workers; SIGINT or SIGTERM stops\n", cfg.ports.size(), eo.workers);
   std::fflush(stdout);
   if (auto r = engine.run(g_stop); !r) return fail(r.error());

@@ -50,6 +50,7 @@ struct CohortGroup {
 
 struct BehaviorConfig {
   bool enabled = false;                 // on when agents are configured
+  std::vector<std::pair<AgentKey, Zone>> pins;   // [[behavior.pin]]: operator pins from the config
   KeyMode key_mode = KeyMode::kIp;
   PrefixSet agents;
   std::vector<std::string> agent_ports; // port names (resolved by the dataplane)
@@ -133,6 +134,11 @@ class Behavior {
   void pin(const AgentKey& k, Zone z, double ttl_seconds);
   void release(const AgentKey& k);
 
+  // Every agent and its zone (the XDP maps' writer), and a counter of zone-table publications:
+  // the list can only have changed when the counter did.
+  std::vector<std::pair<AgentKey, Zone>> zone_list() const;
+  std::uint64_t publications() const noexcept { return publications_; }
+
  private:
   struct Agent;
   struct AgentCold;
@@ -170,6 +176,7 @@ class Behavior {
   std::uint64_t swap_epoch_ = 0;
   std::vector<char> harvest_ok_;       // by worker: its off table may be read this tick
   bool zones_changed_ = false;
+  std::uint64_t publications_ = 0;
 
   std::vector<Agent> agents_;
   std::vector<AgentCold> cold_;                // by agent, beside agents_

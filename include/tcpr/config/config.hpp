@@ -9,7 +9,8 @@
 // tx_drain_us, eal_args; [flow] capacity, expire_budget, [flow.timeouts] tcp_opening,
 // tcp_established, tcp_closing, tcp_closed, udp, other (seconds); [classify] enabled, classes,
 // inspect_depth, head_bytes, head_slots; [[port]] name, device, egress, mac; [replay] ingress;
-// [behavior] (src/config/config_behavior.cpp); [[path]], [routing] (src/config/config_route.cpp).
+// [behavior] (src/config/config_behavior.cpp); [[path]], [routing] (src/config/config_route.cpp);
+// [enforce] (src/config/config_route.cpp).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,19 @@ struct PortConfig {
   bool has_mac = false;
 };
 
+// [enforce]: the XDP zone guard (src/enforce/, README "XDP enforcement").
+struct EnforceConfig {
+  bool enabled = false;
+  std::string bpffs = "/sys/fs/bpf/tcp-route";   // maps and program pinned here
+  std::vector<std::string> interfaces;           // the guard is attached to these at start
+  bool generic = false;                          // mode = "generic" (skb) instead of "native"
+  std::uint8_t default_zone = TCPR_ZONE_TRUSTED; // addresses the maps do not hold
+  bool sample_monitored = false;
+  bool allow_dhcp = true;
+  std::vector<packet::IpAddr> services;          // DNS servers QUARANTINED agents may ask
+  bool detach_on_exit = false;                   // else the guard stays attached when tcp-routed exits
+};
+
 struct DataplaneConfig {
   std::uint32_t workers = 1;
   std::uint32_t burst_size = 32;
@@ -54,6 +68,7 @@ struct Config {
   std::vector<PortConfig> ports;
   behavior::BehaviorConfig behavior;   // [behavior]; on when agents or agent ports are set
   route::RoutingConfig routing;        // [[path]] and [routing]; on when paths exist
+  EnforceConfig enforce;               // [enforce]
   std::string replay_ingress;           // port the capture is received on; default: the first
   std::string source;                   // file name the config came from, for messages
 

@@ -36,6 +36,7 @@ int run_replay(const config::Config& cfg, const ReplayOptions& opt);
 struct LiveOptions {
   std::vector<std::string> eal_args;      // after those of `dataplane.eal_args`
   double stats_interval = 0;              // seconds between rate lines on stdout; 0: none
+  bool detach_on_exit = false;            // the XDP guard leaves with tcp-routed ([enforce])
 };
 
 int run_live(const config::Config& cfg, const LiveOptions& opt);

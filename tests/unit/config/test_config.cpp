@@ -171,3 +171,26 @@ TEST_CASE("[behavior] mistakes name file, line, column and key", "[config]") {
   CHECK(error_of("[behavior.burst]\nscale = 0\n") == "test.toml:2:9: 'behavior.burst.scale' = 0 is out of range [0.01, 1000000]");
   CHECK(error_of("[behavior.burst]\nwindow = 3\n") == "test.toml:2:10: unknown key 'behavior.burst.window'");
 }
+
+TEST_CASE("[enforce] and [[behavior.pin]] are read and checked", "[config]") {
+  auto ok = parse_config("[behavior]\nagents = [\"10.1.0.0/16\"]\n[[behavior.pin]]\nagent = \"10.1.0.7\"\nzone = \"isolated\"\n"
+                         "[enforce]\nenabled = true\ninterfaces = [\"veth1\"]\nmode = \"generic\"\nservices = [\"10.53.0.53\"]\n"
+                         "default_zone = \"MONITORED\"\n",
+                         "t.toml");
+  REQUIRE(ok.ok());
+  const auto& c = ok.value();
+  REQUIRE(c.behavior.pins.size() == 1);
+  CHECK(c.behavior.pins[0].second == TCPR_ZONE_ISOLATED);
+  CHECK(c.enforce.enabled);
+  CHECK(c.enforce.generic);
+  CHECK(c.enforce.bpffs == "/sys/fs/bpf/tcp-route");
+  CHECK(c.enforce.default_zone == TCPR_ZONE_MONITORED);
+  REQUIRE(c.enforce.services.size() == 1);
+  CHECK(c.enforce.services[0].b[15] == 53);
+  CHECK(error_of("[enforce]\nmode = \"fast\"\n") == "test.toml:2:8: 'enforce.mode' must be \"native\" or \"generic\"");
+  CHECK(error_of("[enforce]\nbpffs = \"/tmp/x\"\n") == "test.toml:1:1: 'enforce.bpffs' = '/tmp/x' must be a directory under /sys/fs/bpf");
+  CHECK(error_of("[enforce]\nservices = [\"10.0.0.0/8\"]\n") == "test.toml:2:12: 'enforce.services': '10.0.0.0/8' is not an address");
+  CHECK(error_of("[behavior]\n[[behavior.pin]]\nagent = \"10.1.0.7\"\nzone = \"RED\"\n") ==
+        "test.toml:4:8: 'behavior.pin.zone' = 'RED' is not a zone");
+  CHECK(error_of("[behavior]\n[[behavior.pin]]\nagent = \"nope\"\nzone = \"ISOLATED\"\n").find("'behavior.pin.agent'") != std::string::npos);
+}

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * zone_guard.h — the zone guard's maps and its verdict, shared by the two XDP programs built from
+ * it: zone_guard.bpf.c (permitted frames go on: XDP_PASS) and zone_guard_xsk.bpf.c (permitted
+ * frames go to the AF_XDP socket of their queue, for DPDK's net_af_xdp). Every header access is
+ * bounds-checked against data_end; loops are bounded.
+ *
+ * Semantics (README "XDP enforcement"), per frame, by the more severe zone of its source and
+ * destination addresses (an address not in tcpr_agents is in the settings' default zone):
+ *   ISOLATED     dropped;
+ *   QUARANTINED  passed only when the peer is in tcpr_remediation, or it is DHCP (UDP 68 → 67 and
+ *                back, if allowed) or DNS (port 53) with a server in tcpr_services; else dropped;
+ *   MONITORED    passed and counted (headers sampled to tcpr_samples when enabled);
+ *   TRUSTED      passed.
+ * Non-IP frames (ARP, …) pass. Malformed IP headers are dropped and counted by drop reason.
+ */
+#ifndef TCPR_BPF_ZONE_GUARD_H
+#define TCPR_BPF_ZONE_GUARD_H
+
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "tcpr/abi/xdp.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, TCPR_XDP_MAX_AGENTS);
+	__type(key, struct tcpr_addr);
+	__type(value, struct tcpr_agent_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpr_agents SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCPR_XDP_FILTER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpr_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, TCPR_XDP_MAX_PREFIXES);
+	__type(key, struct tcpr_lpm_key);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpr_remediation SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCPR_XDP_MAX_SERVICES);
+	__type(key, struct tcpr_addr);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpr_services SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tcpr_settings);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpr_settings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPR_XDP_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpr_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpr_samples SEC(".maps");
+
+#define TCPR_ETH_P_IP 0x0800
+#define TCPR_ETH_P_IPV6 0x86DD
+#define TCPR_ETH_P_8021Q 0x8100
+#define TCPR_ETH_P_8021AD 0x88A8
+#define TCPR_MAX_TAGS 2
+#define TCPR_MAX_EXT 8
+
+static __always_inline void tcpr_count(__u32 slot)
+{
+	__u64 *c = bpf_map_lookup_elem(&tcpr_counters, &slot);
+	if (c)
+		*c += 1;
+}
+
+/* What the parser found: the two addresses (mapped), the L4 protocol and ports if any. */
+struct tcpr_frame {
+	struct tcpr_addr src, dst;
+	__u16 sport, dport;
+	__u8 proto;
+	__u8 has_ports;
+};
+
+static __always_inline void tcpr_map_v4(struct tcpr_addr *a, __u32 be_addr)
+{
+	__builtin_memset(a->b, 0, 10);
+	a->b[10] = 0xff;
+	a->b[11] = 0xff;
+	__builtin_memcpy(&a->b[12], &be_addr, 4);
+}
+
+/* The L4 ports at data + off, when the header is there. */
+static __always_inline void tcpr_ports(struct tcpr_frame *f, void *data, void *end, __u32 off)
+{
+	if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
+		return;
+	__u16 *p = data + off;
+	if ((void *)(p + 2) > end)
+		return;
+	f->sport = bpf_ntohs(p[0]);
+	f->dport = bpf_ntohs(p[1]);
+	f->has_ports = 1;
+}
+
+/* 1: an IP frame parsed into f; 0: not IP (passes); -reason: malformed (dropped, counted). */
+static __always_inline int tcpr_parse(struct xdp_md *ctx, struct tcpr_frame *f)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 off = 14;
+	if (data + off > end)
+		return -TCPR_DROP_L2_TRUNCATED;
+	__u16 proto = bpf_ntohs(*(__u16 *)(data + 12));
+#pragma unroll
+	for (int i = 0; i < TCPR_MAX_TAGS; i++) {
+		if (proto != TCPR_ETH_P_8021Q && proto != TCPR_ETH_P_8021AD)
+			break;
+		if (data + off + 4 > end)
+			return -TCPR_DROP_VLAN_TRUNCATED;
+		proto = bpf_ntohs(*(__u16 *)(data + off + 2));
+		off += 4;
+	}
+	if (proto == TCPR_ETH_P_8021Q || proto == TCPR_ETH_P_8021AD)
+		return -TCPR_DROP_VLAN_TOO_DEEP;
+	if (proto == TCPR_ETH_P_IP) {
+		__u8 *ip = data + off;
+		if ((void *)(ip + 20) > end)
+			return -TCPR_DROP_IPV4_TRUNCATED;
+		if ((ip[0] >> 4) != 4)
+			return -TCPR_DROP_IPV4_BAD_VERSION;
+		__u32 ihl = (ip[0] & 0xf) * 4;
+		if (ihl < 20)
+			return -TCPR_DROP_IPV4_BAD_IHL;
+		__u32 s, d;
+		__builtin_memcpy(&s, ip + 12, 4);
+		__builtin_memcpy(&d, ip + 16, 4);
+		tcpr_map_v4(&f->src, s);
+		tcpr_map_v4(&f->dst, d);
+		f->proto = ip[9];
+		/* Later fragments carry no L4 header. */
+		__u16 frag = bpf_ntohs(*(__u16 *)(ip + 6)) & 0x1fff;
+		if (frag == 0)
+			tcpr_ports(f, data, end, off + ihl);
+		return 1;
+	}
+	if (proto == TCPR_ETH_P_IPV6) {
+		__u8 *ip = data + off;
+		if ((void *)(ip + 40) > end)
+			return -TCPR_DROP_IPV6_TRUNCATED;
+		if ((ip[0] >> 4) != 6)
+			return -TCPR_DROP_IPV6_BAD_VERSION;
+		__builtin_memcpy(f->src.b, ip + 8, 16);
+		__builtin_memcpy(f->dst.b, ip + 24, 16);
+		__u8 next = ip[6];
+		off += 40;
+		int fragmented = 0;
+#pragma unroll
+		for (int i = 0; i < TCPR_MAX_EXT; i++) {
+			if (next != IPPROTO_HOPOPTS && next != IPPROTO_ROUTING && next != IPPROTO_DSTOPTS &&
+			    next != IPPROTO_FRAGMENT && next != IPPROTO_AH)
+				break;
+			__u8 *h = data + off;
+			if ((void *)(h + 8) > end)
+				return -TCPR_DROP_IPV6_EXT_TRUNCATED;
+			__u32 len;
+			if (next == IPPROTO_FRAGMENT) {
+				len = 8;
+				if ((bpf_ntohs(*(__u16 *)(h + 2)) & 0xfff8) != 0)
+					fragmented = 1;
+			} else if (next == IPPROTO_AH) {
+				len = ((__u32)h[1] + 2) * 4;
+			} else {
+				len = ((__u32)h[1] + 1) * 8;
+			}
+			next = h[0];
+			off += len;
+		}
+		if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS ||
+		    next == IPPROTO_FRAGMENT || next == IPPROTO_AH)
+			return -TCPR_DROP_IPV6_EXT_CHAIN_TOO_LONG;
+		f->proto = next;
+		if (!fragmented && off < 0xffff)
+			tcpr_ports(f, data, end, off);
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline __u8 tcpr_zone_of(const struct tcpr_addr *a, __u8 dflt)
+{
+	__u32 slot = tcpr_filter_slot(a->b);
+	__u32 *n = bpf_map_lookup_elem(&tcpr_filter, &slot);
+	if (n && *n == 0)
+		return dflt; /* no agent hashes here: not one */
+	struct tcpr_agent_value *v = bpf_map_lookup_elem(&tcpr_agents, a);
+	return v ? v->zone : dflt;
+}
+
+/* The remediation and service exceptions of a QUARANTINED agent talking to `peer`. */
+static __always_inline int tcpr_quarantine_allows(const struct tcpr_frame *f, int agent_sends,
+						  const struct tcpr_addr *peer, const struct tcpr_settings *st)
+{
+	struct tcpr_lpm_key k = {.prefixlen = 128};
+	__builtin_memcpy(k.addr, peer->b, 16);
+	if (bpf_map_lookup_elem(&tcpr_remediation, &k))
+		return 1;
+	if (!f->has_ports)
+		return 0;
+	__u16 agent_port = agent_sends ? f->sport : f->dport;
+	__u16 peer_port = agent_sends ? f->dport : f->sport;
+	if (st && st->allow_dhcp && f->proto == IPPROTO_UDP && agent_port == 68 && peer_port == 67)
+		return 1;
+	if (peer_port == 53 && bpf_map_lookup_elem(&tcpr_services, peer))
+		return 1;
+	return 0;
+}
+
+static __always_inline void tcpr_sample(struct xdp_md *ctx, __u8 zone, __u8 direction)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct tcpr_sample *s = bpf_ringbuf_reserve(&tcpr_samples, sizeof(*s), 0);
+	if (!s) {
+		tcpr_count(tcpr_counter_index(zone, TCPR_XDP_SAMPLE_LOST));
+		return;
+	}
+	s->ts_ns = bpf_ktime_get_ns();
+	s->ifindex = ctx->ingress_ifindex;
+	s->zone = zone;
+	s->direction = direction;
+	/* The mask restates "len < 128" in a form the verifier tracks (a length must be provably
+	 * within the buffer and positive). */
+	__u64 len = (__u64)(end - data);
+	__u32 n = TCPR_XDP_SAMPLE_BYTES;
+	if (len < TCPR_XDP_SAMPLE_BYTES)
+		n = (__u32)len & (TCPR_XDP_SAMPLE_BYTES - 1);
+	s->len = 0;
+	if (n >= 1 && bpf_xdp_load_bytes(ctx, 0, s->data, n) == 0)
+		s->len = n;
+	bpf_ringbuf_submit(s, 0);
+	tcpr_count(tcpr_counter_index(zone, TCPR_XDP_SAMPLED));
+}
+
+/* 1: the frame may go on; 0: drop it. Counts either way. */
+static __always_inline int tcpr_guard(struct xdp_md *ctx)
+{
+	struct tcpr_frame f = {};
+	int r = tcpr_parse(ctx, &f);
+	if (r < 0) {
+		tcpr_count(tcpr_drop_counter_index(-r));
+		return 0;
+	}
+	if (r == 0) {
+		tcpr_count(tcpr_counter_index(TCPR_ZONE_TRUSTED, TCPR_XDP_PASS));
+		return 1;
+	}
+	__u32 zero = 0;
+	struct tcpr_settings *st = bpf_map_lookup_elem(&tcpr_settings, &zero);
+	__u8 dflt = st ? st->default_zone : TCPR_ZONE_TRUSTED;
+	__u8 zs = tcpr_zone_of(&f.src, dflt);
+	__u8 zd = tcpr_zone_of(&f.dst, dflt);
+	int src_decides = zs >= zd;
+	__u8 zone = src_decides ? zs : zd;
+	if (zone >= TCPR_ZONE__COUNT)
+		zone = TCPR_ZONE_ISOLATED; /* a value this program does not know: fail closed */
+	if (zone == TCPR_ZONE_ISOLATED) {
+		tcpr_count(tcpr_counter_index(zone, TCPR_XDP_DROPPED));
+		return 0;
+	}
+	if (zone == TCPR_ZONE_QUARANTINED) {
+		const struct tcpr_addr *peer = src_decides ? &f.dst : &f.src;
+		if (tcpr_quarantine_allows(&f, src_decides, peer, st)) {
+			tcpr_count(tcpr_counter_index(zone, TCPR_XDP_ALLOWED));
+			return 1;
+		}
+		tcpr_count(tcpr_counter_index(zone, TCPR_XDP_DROPPED));
+		return 0;
+	}
+	if (zone == TCPR_ZONE_MONITORED) {
+		tcpr_count(tcpr_counter_index(zone, TCPR_XDP_COUNTED));
+		if (st && st->sample_monitored)
+			tcpr_sample(ctx, zone, src_decides ? 0 : 1);
+		return 1;
+	}
+	tcpr_count(tcpr_counter_index(zone, TCPR_XDP_PASS));
+	return 1;
+}
+
+#endif /* TCPR_BPF_ZONE_GUARD_H */

@@ -1,0 +1,56 @@
+// enforcer.hpp — tcp-routed's writer of the XDP maps ([enforce]): at start it loads the zone guard
+// (maps reused from the pin directory), writes the policy (remediation prefixes from
+// [behavior.zones], DNS services, DHCP, default zone), attaches the guard to the configured
+// interfaces, and reconciles tcpr_agents with what it knows at start (its configured pins), so no
+// entry of an earlier run survives. Then, on the control thread after every behaviour tick that
+// published a new zone table, it writes the differences in one batch. At exit the guard stays
+// attached and the maps stay pinned, unless detach_on_exit.
+//
+// What goes into tcpr_agents: every agent whose zone is not the guard's default zone, keyed by its
+// IP address (IP and VLAN+IP keys; MAC-keyed agents cannot be written and are counted).
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "tcpr/behavior/behavior.hpp"
+#include "tcpr/config/config.hpp"
+#include "tcpr/enforce/zone_guard.hpp"
+
+namespace tcpr::enforce {
+
+struct EnforcerCounters {
+  std::uint64_t syncs = 0;          // batches written
+  std::uint64_t entries_written = 0;
+  std::uint64_t entries_removed = 0;
+  std::uint64_t not_ip_keyed = 0;   // agents keyed by MAC: no map entry
+  std::uint64_t errors = 0;         // failed writes (retried at the next publication)
+  double last_sync_us = 0;          // decision published → maps written, last time
+  double max_sync_us = 0;
+};
+
+class Enforcer {
+ public:
+  static Result<std::unique_ptr<Enforcer>> start(const config::EnforceConfig& cfg, const behavior::BehaviorConfig& bcfg);
+  ~Enforcer();
+
+  // After a tick: when `b` published a new zone table, write what changed. Control thread only.
+  void sync(const behavior::Behavior& b);
+  const EnforcerCounters& counters() const noexcept { return counters_; }
+  const ReconcileStats& start_reconcile() const noexcept { return reconciled_; }
+
+ private:
+  Enforcer() = default;
+  struct AddrHash {
+    std::size_t operator()(const packet::IpAddr& a) const noexcept;
+  };
+  std::unique_ptr<ZoneGuard> guard_;
+  config::EnforceConfig cfg_;
+  std::unordered_map<packet::IpAddr, std::uint8_t, AddrHash> written_;   // what the map holds
+  std::uint64_t seen_publications_ = ~0ull;
+  ReconcileStats reconciled_;
+  EnforcerCounters counters_;
+};
+
+}  // namespace tcpr::enforce

@@ -1,0 +1,103 @@
+#include "tcpr/enforce/enforcer.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace tcpr::enforce {
+
+std::size_t Enforcer::AddrHash::operator()(const packet::IpAddr& a) const noexcept {
+  std::uint64_t x, y;
+  std::memcpy(&x, a.b, 8);
+  std::memcpy(&y, a.b + 8, 8);
+  return static_cast<std::size_t>((x * 0x9e3779b97f4a7c15ull) ^ y);
+}
+
+namespace {
+
+bool ip_of(const behavior::AgentKey& k, packet::IpAddr& out) {
+  if (k.mode == static_cast<std::uint8_t>(behavior::KeyMode::kMac)) return false;
+  std::memcpy(out.b, k.addr, 16);
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Enforcer>> Enforcer::start(const config::EnforceConfig& cfg, const behavior::BehaviorConfig& bcfg) {
+  GuardConfig gc;
+  gc.bpffs = cfg.bpffs;
+  gc.default_zone = cfg.default_zone;
+  gc.sample_monitored = cfg.sample_monitored;
+  gc.allow_dhcp = cfg.allow_dhcp;
+  gc.services = cfg.services;
+  for (const auto& p : bcfg.remediation.prefixes()) gc.remediation.emplace_back(p.net, p.bits);
+  auto g = ZoneGuard::open(gc);
+  if (!g) return Error{fmt::format("[enforce]: {}", g.error())};
+  std::unique_ptr<Enforcer> e(new Enforcer());
+  e->cfg_ = cfg;
+  e->guard_ = std::move(g.value());
+  for (const auto& iface : cfg.interfaces)
+    if (auto r = e->guard_->attach(iface, cfg.generic ? AttachMode::kGeneric : AttachMode::kNative); !r)
+      return Error{fmt::format("[enforce]: {}", r.error())};
+  // What this run knows at start: the configured pins. Everything else in the map is stale.
+  std::vector<AgentEntry> known;
+  for (const auto& [key, zone] : bcfg.pins) {
+    packet::IpAddr a;
+    if (!ip_of(key, a) || zone == cfg.default_zone) continue;
+    known.push_back({a, zone, TCPR_AGENT_PINNED});
+    e->written_[a] = zone;
+  }
+  auto rec = e->guard_->reconcile(known);
+  if (!rec) return Error{fmt::format("[enforce]: {}", rec.error())};
+  e->reconciled_ = rec.value();
+  return e;
+}
+
+Enforcer::~Enforcer() {
+  if (guard_ != nullptr && cfg_.detach_on_exit) guard_->detach_all();
+}
+
+void Enforcer::sync(const behavior::Behavior& b) {
+  if (b.publications() == seen_publications_) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto zones = b.zone_list();
+  std::unordered_map<packet::IpAddr, std::uint8_t, AddrHash> now;
+  now.reserve(zones.size());
+  std::uint64_t not_ip = 0;
+  for (const auto& [key, zone] : zones) {
+    packet::IpAddr a;
+    if (!ip_of(key, a)) {
+      ++not_ip;
+      continue;
+    }
+    if (zone != cfg_.default_zone) now[a] = zone;
+  }
+  std::vector<AgentEntry> set;
+  std::vector<packet::IpAddr> removed;
+  for (const auto& [a, z] : now) {
+    const auto it = written_.find(a);
+    if (it == written_.end() || it->second != z) set.push_back({a, z, 0});
+  }
+  for (const auto& [a, z] : written_)
+    if (!now.count(a)) removed.push_back(a);
+  counters_.not_ip_keyed = not_ip;
+  if (set.empty() && removed.empty()) {
+    seen_publications_ = b.publications();
+    return;
+  }
+  if (auto r = guard_->apply(set, removed); !r) {
+    ++counters_.errors;
+    fmt::print(stderr, "tcp-routed: [enforce] {}\n", r.error());
+    return;   // seen_publications_ unchanged: tried again after the next tick
+  }
+  written_ = std::move(now);
+  seen_publications_ = b.publications();
+  ++counters_.syncs;
+  counters_.entries_written += set.size();
+  counters_.entries_removed += removed.size();
+  counters_.last_sync_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  counters_.max_sync_us = std::max(counters_.max_sync_us, counters_.last_sync_us);
+}
+
+}  // namespace tcpr::enforce

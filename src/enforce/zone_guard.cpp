@@ -1,0 +1,327 @@
+#include "tcpr/enforce/zone_guard.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <unordered_map>
+
+#include "zone_guard.skel.h"
+
+namespace tcpr::enforce {
+
+namespace {
+
+constexpr long kBpfFsMagic = 0xcafe4a11;
+constexpr const char* kProgPin = "zone_guard";
+
+std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
+
+// bpffs on /sys/fs/bpf (mounted when absent), then the pin directory inside it.
+Result<bool> prepare_dir(const std::string& dir) {
+  struct statfs fs{};
+  if (statfs("/sys/fs/bpf", &fs) != 0 || fs.f_type != kBpfFsMagic) {
+    if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") != 0)
+      return Error{fmt::format("cannot mount bpffs on /sys/fs/bpf: {} (needs root)", std::strerror(errno))};
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Error{fmt::format("cannot create {}: {}", dir, ec.message())};
+  if (statfs(dir.c_str(), &fs) != 0 || fs.f_type != kBpfFsMagic)
+    return Error{fmt::format("{} is not on a bpffs mount", dir)};
+  return true;
+}
+
+std::uint32_t xdp_flags(AttachMode mode) {
+  return mode == AttachMode::kNative ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+}
+
+Result<int> ifindex_of(const std::string& iface) {
+  const unsigned idx = if_nametoindex(iface.c_str());
+  if (idx == 0) return Error{fmt::format("no interface named '{}'", iface)};
+  return static_cast<int>(idx);
+}
+
+tcpr_addr to_key(const packet::IpAddr& a) {
+  tcpr_addr k{};
+  std::memcpy(k.b, a.b, 16);
+  return k;
+}
+
+}  // namespace
+
+struct ZoneGuard::Skel {
+  zone_guard* obj = nullptr;
+};
+
+Result<std::unique_ptr<ZoneGuard>> ZoneGuard::open(const GuardConfig& cfg) {
+  if (auto r = prepare_dir(cfg.bpffs); !r) return Error{r.error()};
+  libbpf_set_print([](enum libbpf_print_level level, const char* fmt, va_list args) -> int {
+    return level == LIBBPF_WARN ? std::vfprintf(stderr, fmt, args) : 0;
+  });
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = cfg.bpffs.c_str());
+  std::unique_ptr<ZoneGuard> g(new ZoneGuard());
+  g->dir_ = cfg.bpffs;
+  g->skel_ = new Skel;
+  g->skel_->obj = zone_guard__open_opts(&opts);
+  if (g->skel_->obj == nullptr) return Error{fmt::format("cannot open the zone guard: {}", errstr(errno))};
+  if (const int err = zone_guard__load(g->skel_->obj); err != 0)
+    return Error{fmt::format("cannot load the zone guard into the kernel: {} (root and BPF needed; a map "
+                             "pinned in {} by an incompatible build is refused: remove it)",
+                             errstr(err), cfg.bpffs)};
+  // The program, pinned for tcp-routectl: a newer load replaces the pin; interfaces keep the
+  // program they run, which shares these maps.
+  const std::string pin = cfg.bpffs + "/" + kProgPin;
+  ::unlink(pin.c_str());
+  if (const int err = bpf_program__pin(g->skel_->obj->progs.tcpr_zone_guard, pin.c_str()); err != 0)
+    return Error{fmt::format("cannot pin the zone guard at {}: {}", pin, errstr(err))};
+  if (auto r = g->write_policy(cfg); !r) return Error{r.error()};
+  if (auto r = g->load_mirror(); !r) return Error{r.error()};
+  return g;
+}
+
+// tcpr_agents as pinned (a restart finds the last run's entries), and tcpr_filter made exact for
+// it in one batch: raising a slot is safe at any time, and no slot falls below its entries' count.
+Result<bool> ZoneGuard::load_mirror() {
+  const int fd = agents_fd();
+  counts_.assign(TCPR_XDP_FILTER_SLOTS, 0);
+  tcpr_addr key{}, prev{};
+  bool first = true;
+  while (bpf_map_get_next_key(fd, first ? nullptr : &prev, &key) == 0) {
+    first = false;
+    prev = key;
+    tcpr_agent_value v{};
+    if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
+    mirror_[std::string(reinterpret_cast<const char*>(key.b), 16)] = v;
+    ++counts_[tcpr_filter_slot(key.b)];
+  }
+  std::vector<std::uint32_t> slots(TCPR_XDP_FILTER_SLOTS);
+  for (std::uint32_t i = 0; i < TCPR_XDP_FILTER_SLOTS; ++i) slots[i] = i;
+  auto count = static_cast<std::uint32_t>(slots.size());
+  LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
+  if (bpf_map_update_batch(bpf_map__fd(skel_->obj->maps.tcpr_filter), slots.data(), counts_.data(), &count, &bo) != 0)
+    return Error{fmt::format("cannot write tcpr_filter: {}", std::strerror(errno))};
+  return true;
+}
+
+Result<bool> ZoneGuard::write_filter_slot(std::uint32_t slot) {
+  if (bpf_map_update_elem(bpf_map__fd(skel_->obj->maps.tcpr_filter), &slot, &counts_[slot], BPF_ANY) != 0)
+    return Error{fmt::format("cannot write tcpr_filter: {}", std::strerror(errno))};
+  return true;
+}
+
+ZoneGuard::~ZoneGuard() {
+  if (skel_ != nullptr) {
+    zone_guard__destroy(skel_->obj);   // closes fds: pinned maps, the pinned program, XDP attachments stay
+    delete skel_;
+  }
+}
+
+int ZoneGuard::prog_fd() const noexcept { return bpf_program__fd(skel_->obj->progs.tcpr_zone_guard); }
+int ZoneGuard::agents_fd() const noexcept { return bpf_map__fd(skel_->obj->maps.tcpr_agents); }
+int ZoneGuard::counters_fd() const noexcept { return bpf_map__fd(skel_->obj->maps.tcpr_counters); }
+
+Result<bool> ZoneGuard::attach(const std::string& iface, AttachMode mode) {
+  auto idx = ifindex_of(iface);
+  if (!idx) return Error{idx.error()};
+  if (const int err = bpf_xdp_attach(idx.value(), prog_fd(), xdp_flags(mode), nullptr); err != 0)
+    return Error{fmt::format("cannot attach the zone guard to {} ({}): {}", iface,
+                             mode == AttachMode::kNative ? "native" : "generic", errstr(err))};
+  attached_.push_back(iface);
+  return true;
+}
+
+Result<bool> ZoneGuard::detach(const std::string& iface) { return detach_iface(iface); }
+
+void ZoneGuard::detach_all() noexcept {
+  for (const auto& i : attached_) (void)detach_iface(i);
+  attached_.clear();
+}
+
+Result<bool> ZoneGuard::write_policy(const GuardConfig& cfg) {
+  const std::uint32_t zero = 0;
+  tcpr_settings st{};
+  st.default_zone = cfg.default_zone;
+  st.sample_monitored = cfg.sample_monitored ? 1 : 0;
+  st.allow_dhcp = cfg.allow_dhcp ? 1 : 0;
+  st.epoch = ++epoch_;
+  if (bpf_map_update_elem(bpf_map__fd(skel_->obj->maps.tcpr_settings), &zero, &st, BPF_ANY) != 0)
+    return Error{fmt::format("cannot write tcpr_settings: {}", std::strerror(errno))};
+  // Replace the remediation trie and the services: delete what is there, write the config.
+  const int rem = bpf_map__fd(skel_->obj->maps.tcpr_remediation);
+  tcpr_lpm_key lk{}, next{};
+  while (bpf_map_get_next_key(rem, nullptr, &next) == 0) bpf_map_delete_elem(rem, &next);
+  const std::uint8_t one = 1;
+  for (const auto& [addr, bits] : cfg.remediation) {
+    lk.prefixlen = bits;
+    std::memcpy(lk.addr, addr.b, 16);
+    if (bpf_map_update_elem(rem, &lk, &one, BPF_ANY) != 0)
+      return Error{fmt::format("cannot write tcpr_remediation: {}", std::strerror(errno))};
+  }
+  const int svc = bpf_map__fd(skel_->obj->maps.tcpr_services);
+  tcpr_addr sk{};
+  while (bpf_map_get_next_key(svc, nullptr, &sk) == 0) bpf_map_delete_elem(svc, &sk);
+  for (const auto& a : cfg.services) {
+    sk = to_key(a);
+    if (bpf_map_update_elem(svc, &sk, &one, BPF_ANY) != 0)
+      return Error{fmt::format("cannot write tcpr_services: {}", std::strerror(errno))};
+  }
+  return true;
+}
+
+Result<bool> ZoneGuard::apply(const std::vector<AgentEntry>& set, const std::vector<packet::IpAddr>& removed) {
+  const int fd = agents_fd();
+  ++epoch_;
+  if (!set.empty()) {
+    std::vector<tcpr_addr> keys;
+    std::vector<tcpr_agent_value> values;
+    keys.reserve(set.size());
+    values.reserve(set.size());
+    for (const auto& e : set) {
+      keys.push_back(to_key(e.addr));
+      values.push_back({e.zone, e.flags, 0, epoch_});
+      // A new address: its slot is counted before the entry exists.
+      if (!mirror_.count(std::string(reinterpret_cast<const char*>(e.addr.b), 16))) {
+        const std::uint32_t slot = tcpr_filter_slot(e.addr.b);
+        ++counts_[slot];
+        if (auto r = write_filter_slot(slot); !r) return r;
+      }
+    }
+    auto count = static_cast<std::uint32_t>(keys.size());
+    LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
+    if (bpf_map_update_batch(fd, keys.data(), values.data(), &count, &bo) != 0)
+      return Error{fmt::format("cannot write tcpr_agents ({} of {} written): {}", count, keys.size(), std::strerror(errno))};
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      mirror_[std::string(reinterpret_cast<const char*>(keys[i].b), 16)] = values[i];
+  }
+  for (const auto& a : removed) {
+    const std::string k(reinterpret_cast<const char*>(a.b), 16);
+    if (!mirror_.count(k)) continue;
+    const tcpr_addr key = to_key(a);
+    if (bpf_map_delete_elem(fd, &key) != 0 && errno != ENOENT)
+      return Error{fmt::format("cannot delete from tcpr_agents: {}", std::strerror(errno))};
+    mirror_.erase(k);
+    // Gone from the map: only now may its slot count go down.
+    const std::uint32_t slot = tcpr_filter_slot(a.b);
+    if (counts_[slot] != 0) --counts_[slot];
+    if (auto r = write_filter_slot(slot); !r) return r;
+  }
+  return true;
+}
+
+Result<ReconcileStats> ZoneGuard::reconcile(const std::vector<AgentEntry>& all) {
+  std::unordered_map<std::string, const AgentEntry*> want;
+  for (const auto& e : all) want[std::string(reinterpret_cast<const char*>(e.addr.b), 16)] = &e;
+  ReconcileStats stats;
+  std::vector<AgentEntry> write;
+  std::vector<packet::IpAddr> stale;
+  for (const auto& [k, v] : mirror_) {
+    const auto it = want.find(k);
+    if (it == want.end()) {
+      packet::IpAddr a;
+      std::memcpy(a.b, k.data(), 16);
+      stale.push_back(a);
+    } else if (v.zone == it->second->zone && v.flags == it->second->flags) {
+      ++stats.kept;
+    } else {
+      write.push_back(*it->second);
+    }
+  }
+  for (const auto& [k, e] : want)
+    if (!mirror_.count(k)) write.push_back(*e);
+  if (auto r = apply(write, stale); !r) return Error{r.error()};
+  stats.written = write.size();
+  stats.removed = stale.size();
+  return stats;
+}
+
+Result<bool> attach_pinned(const std::string& bpffs, const std::string& iface, AttachMode mode) {
+  auto idx = ifindex_of(iface);
+  if (!idx) return Error{idx.error()};
+  const std::string pin = bpffs + "/" + kProgPin;
+  const int fd = bpf_obj_get(pin.c_str());
+  if (fd < 0)
+    return Error{fmt::format("no zone guard pinned at {}: {} (tcp-routed with [enforce] loads it)", pin, std::strerror(errno))};
+  const int err = bpf_xdp_attach(idx.value(), fd, xdp_flags(mode), nullptr);
+  ::close(fd);
+  if (err != 0)
+    return Error{fmt::format("cannot attach the zone guard to {} ({}): {}", iface,
+                             mode == AttachMode::kNative ? "native" : "generic", errstr(err))};
+  return true;
+}
+
+Result<bool> detach_iface(const std::string& iface) {
+  auto idx = ifindex_of(iface);
+  if (!idx) return Error{idx.error()};
+  LIBBPF_OPTS(bpf_xdp_query_opts, q);
+  if (bpf_xdp_query(idx.value(), 0, &q) != 0 || q.attach_mode == XDP_ATTACHED_NONE)
+    return Error{fmt::format("{} has no XDP program attached", iface)};
+  const std::uint32_t flags = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+  if (const int err = bpf_xdp_detach(idx.value(), flags, nullptr); err != 0)
+    return Error{fmt::format("cannot detach XDP from {}: {}", iface, errstr(err))};
+  return true;
+}
+
+Result<std::vector<AttachInfo>> guarded_interfaces(const std::string& bpffs) {
+  const std::string pin = bpffs + "/" + kProgPin;
+  const int fd = bpf_obj_get(pin.c_str());
+  if (fd < 0) return Error{fmt::format("no zone guard pinned at {}: {}", pin, std::strerror(errno))};
+  bpf_prog_info info{};
+  std::uint32_t len = sizeof info;
+  const int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+  ::close(fd);
+  if (err != 0) return Error{fmt::format("cannot read the pinned guard: {}", errstr(err))};
+  // Every interface whose XDP program has the guard's name: the pinned one, or an earlier load
+  // of it (a restart re-pins; interfaces keep the program they were given).
+  std::vector<AttachInfo> out;
+  struct if_nameindex* names = if_nameindex();
+  if (names == nullptr) return out;
+  for (struct if_nameindex* n = names; n->if_index != 0; ++n) {
+    LIBBPF_OPTS(bpf_xdp_query_opts, q);
+    if (bpf_xdp_query(static_cast<int>(n->if_index), 0, &q) != 0 || q.attach_mode == XDP_ATTACHED_NONE) continue;
+    const std::uint32_t id = q.attach_mode == XDP_ATTACHED_SKB ? q.skb_prog_id : q.drv_prog_id ? q.drv_prog_id : q.prog_id;
+    const int pfd = bpf_prog_get_fd_by_id(id);
+    if (pfd < 0) continue;
+    bpf_prog_info pi{};
+    std::uint32_t pl = sizeof pi;
+    const bool named = bpf_obj_get_info_by_fd(pfd, &pi, &pl) == 0 && std::strcmp(pi.name, info.name) == 0;
+    ::close(pfd);
+    if (!named) continue;
+    out.push_back({n->if_name, id,
+                   q.attach_mode == XDP_ATTACHED_SKB ? "generic" : q.attach_mode == XDP_ATTACHED_HW ? "offload" : "native"});
+  }
+  if_freenameindex(names);
+  return out;
+}
+
+Result<std::vector<std::uint64_t>> read_counters(int fd) {
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return Error{"cannot count the CPUs"};
+  std::vector<std::uint64_t> sum(TCPR_XDP_COUNTERS, 0), per(static_cast<std::size_t>(cpus));
+  for (std::uint32_t i = 0; i < TCPR_XDP_COUNTERS; ++i) {
+    if (bpf_map_lookup_elem(fd, &i, per.data()) != 0)
+      return Error{fmt::format("cannot read tcpr_counters: {}", std::strerror(errno))};
+    for (auto v : per) sum[i] += v;
+  }
+  return sum;
+}
+
+Result<std::vector<std::uint64_t>> read_pinned_counters(const std::string& bpffs) {
+  const std::string pin = bpffs + "/tcpr_counters";
+  const int fd = bpf_obj_get(pin.c_str());
+  if (fd < 0) return Error{fmt::format("no counters pinned at {}: {}", pin, std::strerror(errno))};
+  auto r = read_counters(fd);
+  ::close(fd);
+  return r;
+}
+
+}  // namespace tcpr::enforce

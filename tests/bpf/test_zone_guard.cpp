@@ -1,0 +1,291 @@
+// The XDP zone guard in the kernel, through BPF_PROG_TEST_RUN: for every zone × direction ×
+// frame shape (IPv4, IPv6 with extension headers, 802.1Q, QinQ, ARP, truncated) the verdict, the
+// output bytes (the guard never rewrites) and the counter that moved, against the semantics of
+// bpf/zone_guard.h written out per row. Then the map side: reconcile() leaves exactly the given
+// agents, apply() batches, pinned maps are reused by a second load.
+//
+// Needs root and BPF; where BPF is unavailable each test says why and passes without checking.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
+
+#include <bpf/bpf.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "../unit/support/frames.hpp"
+#include "tcpr/enforce/zone_guard.hpp"
+
+using namespace tcpr;
+using namespace tcpr::enforce;
+
+namespace {
+
+const std::uint8_t kAgent4[4] = {10, 1, 0, 5};
+const std::uint8_t kServer4[4] = {10, 2, 0, 9};
+const std::uint8_t kRemedy4[4] = {10, 99, 0, 7};
+const std::uint8_t kDns4[4] = {10, 53, 0, 53};
+
+packet::IpAddr v4(const std::uint8_t* a) { return packet::IpAddr::from_v4(a); }
+packet::IpAddr v6(std::uint8_t last) {
+  std::uint8_t b[16] = {0xfd, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last};
+  return packet::IpAddr::from_v6(b);
+}
+
+// A unique pin directory per test process, removed at the end.
+struct PinDir {
+  std::string path = "/sys/fs/bpf/tcpr-test-" + std::to_string(::getpid());
+  ~PinDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+GuardConfig guard_config(const std::string& dir) {
+  GuardConfig c;
+  c.bpffs = dir;
+  c.remediation = {{v4(kRemedy4), 96 + 16}};   // 10.99.0.0/16
+  c.services = {v4(kDns4)};
+  return c;
+}
+
+// One packet through the guard: the XDP verdict, the output, and the counters' deltas.
+struct Run {
+  int verdict = -1;
+  std::vector<std::uint8_t> out;
+  std::vector<std::uint64_t> delta;
+};
+
+Run run(ZoneGuard& g, const std::vector<std::uint8_t>& frame) {
+  const auto before = read_counters(g.counters_fd());
+  REQUIRE(before.ok());
+  Run r;
+  r.out.resize(frame.size() + 256);
+  LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame.data(), .data_out = r.out.data(),
+              .data_size_in = static_cast<std::uint32_t>(frame.size()),
+              .data_size_out = static_cast<std::uint32_t>(r.out.size()), .repeat = 1);
+  REQUIRE(bpf_prog_test_run_opts(g.prog_fd(), &o) == 0);
+  r.verdict = static_cast<int>(o.retval);
+  r.out.resize(o.data_size_out);
+  const auto after = read_counters(g.counters_fd());
+  REQUIRE(after.ok());
+  r.delta.resize(after.value().size());
+  for (std::size_t i = 0; i < r.delta.size(); ++i) r.delta[i] = after.value()[i] - before.value()[i];
+  return r;
+}
+
+// Exactly one counter moved, by one.
+void check_counter(const Run& r, std::uint32_t slot) {
+  std::uint64_t total = 0;
+  for (auto d : r.delta) total += d;
+  CHECK(total == 1);
+  REQUIRE(slot < r.delta.size());
+  CHECK(r.delta[slot] == 1);
+}
+
+std::vector<std::uint8_t> with_tags(std::vector<std::uint8_t> f, std::initializer_list<std::uint16_t> tpids) {
+  std::vector<std::uint8_t> tags;
+  std::uint16_t vid = 10;
+  for (auto t : tpids) {
+    tags.push_back(static_cast<std::uint8_t>(t >> 8));
+    tags.push_back(static_cast<std::uint8_t>(t));
+    tags.push_back(0);
+    tags.push_back(static_cast<std::uint8_t>(vid++));
+  }
+  f.insert(f.begin() + 12, tags.begin(), tags.end());
+  return f;
+}
+
+// Ethernet + IPv6 + hop-by-hop (8) + destination options (16) + TCP header.
+std::vector<std::uint8_t> tcp6_ext(const packet::IpAddr& src, const packet::IpAddr& dst, std::uint16_t sport,
+                                   std::uint16_t dport) {
+  std::vector<std::uint8_t> b;
+  test::eth(b, 0x86dd);
+  const std::uint16_t plen = 8 + 16 + 20;
+  const std::uint8_t hdr[8] = {0x60, 0, 0, 0, static_cast<std::uint8_t>(plen >> 8), static_cast<std::uint8_t>(plen), 0 /* HBH */, 64};
+  b.insert(b.end(), hdr, hdr + 8);
+  b.insert(b.end(), src.b, src.b + 16);
+  b.insert(b.end(), dst.b, dst.b + 16);
+  const std::uint8_t hbh[8] = {60 /* dest opts next */, 0, 1, 4, 0, 0, 0, 0};
+  b.insert(b.end(), hbh, hbh + 8);
+  const std::uint8_t dst_opts[16] = {6 /* TCP */, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  b.insert(b.end(), dst_opts, dst_opts + 16);
+  test::put16(b, sport);
+  test::put16(b, dport);
+  for (int i = 0; i < 8; ++i) b.push_back(0);
+  b.push_back(0x50);
+  b.push_back(0x02);
+  for (int i = 0; i < 6; ++i) b.push_back(0);
+  return b;
+}
+
+std::vector<std::uint8_t> tcp4(const std::uint8_t* s, std::uint16_t sp, const std::uint8_t* d, std::uint16_t dp) {
+  return test::tcp4({s[0], s[1], s[2], s[3]}, sp, {d[0], d[1], d[2], d[3]}, dp, 0x02);
+}
+
+std::vector<std::uint8_t> udp4(const std::uint8_t* s, std::uint16_t sp, const std::uint8_t* d, std::uint16_t dp) {
+  auto b = tcp4(s, sp, d, dp);
+  b[14 + 9] = 17;
+  b.resize(14 + 20 + 8);
+  b[16] = 0, b[17] = 28;   // total length
+  return b;
+}
+
+bool bpf_available(std::unique_ptr<ZoneGuard>& g, const std::string& dir) {
+  auto r = ZoneGuard::open(guard_config(dir));
+  if (!r) {
+    WARN("BPF unavailable, [bpf] not checked: " << r.error());
+    return false;
+  }
+  g = std::move(r.value());
+  return true;
+}
+
+constexpr int kPass = 2, kDrop = 1;   // XDP_PASS, XDP_DROP
+
+}  // namespace
+
+TEST_CASE("every zone, both directions, every frame shape", "[bpf]") {
+  PinDir dir;
+  std::unique_ptr<ZoneGuard> g;
+  if (!bpf_available(g, dir.path)) return;
+  const std::uint8_t zones[] = {TCPR_ZONE_TRUSTED, TCPR_ZONE_MONITORED, TCPR_ZONE_QUARANTINED, TCPR_ZONE_ISOLATED};
+  for (const std::uint8_t zone : zones) {
+    REQUIRE(g->reconcile({{v4(kAgent4), zone, 0}, {v6(5), zone, 0}}).ok());
+    // What an ordinary peer (a server, not in remediation) sees of this zone.
+    const int verdict = zone >= TCPR_ZONE_QUARANTINED ? kDrop : kPass;
+    const std::uint32_t action = zone == TCPR_ZONE_TRUSTED     ? TCPR_XDP_PASS
+                                 : zone == TCPR_ZONE_MONITORED ? TCPR_XDP_COUNTED
+                                                               : TCPR_XDP_DROPPED;
+    struct Shape {
+      const char* name;
+      std::vector<std::uint8_t> from_agent, to_agent;
+    };
+    const Shape shapes[] = {
+        {"IPv4", tcp4(kAgent4, 40000, kServer4, 443), tcp4(kServer4, 443, kAgent4, 40000)},
+        {"IPv6 + hop-by-hop + destination options", tcp6_ext(v6(5), v6(9), 40000, 443), tcp6_ext(v6(9), v6(5), 443, 40000)},
+        {"802.1Q", with_tags(tcp4(kAgent4, 40000, kServer4, 443), {0x8100}), with_tags(tcp4(kServer4, 443, kAgent4, 40000), {0x8100})},
+        {"QinQ", with_tags(tcp4(kAgent4, 40000, kServer4, 443), {0x88a8, 0x8100}),
+         with_tags(tcp4(kServer4, 443, kAgent4, 40000), {0x88a8, 0x8100})},
+    };
+    for (const auto& sh : shapes) {
+      for (int dir_i = 0; dir_i < 2; ++dir_i) {
+        const auto& frame = dir_i == 0 ? sh.from_agent : sh.to_agent;
+        INFO("zone " << int(zone) << ", " << sh.name << (dir_i == 0 ? ", from the agent" : ", to the agent"));
+        const Run r = run(*g, frame);
+        CHECK(r.verdict == verdict);
+        CHECK(r.out == frame);
+        check_counter(r, tcpr_counter_index(zone, action));
+      }
+    }
+    // Non-IP passes whatever the zones; a truncated IP header is dropped by reason.
+    {
+      INFO("zone " << int(zone) << ", ARP");
+      const auto arp = test::arp_request();
+      const Run r = run(*g, arp);
+      CHECK(r.verdict == kPass);
+      check_counter(r, tcpr_counter_index(TCPR_ZONE_TRUSTED, TCPR_XDP_PASS));
+    }
+    {
+      auto cut = tcp4(kAgent4, 40000, kServer4, 443);
+      cut.resize(14 + 12);
+      const Run r = run(*g, cut);
+      CHECK(r.verdict == kDrop);
+      check_counter(r, tcpr_drop_counter_index(TCPR_DROP_IPV4_TRUNCATED));
+      auto cut6 = tcp6_ext(v6(5), v6(9), 1, 2);
+      cut6.resize(14 + 40 + 4);   // the hop-by-hop header cut
+      const Run r6 = run(*g, cut6);
+      CHECK(r6.verdict == kDrop);
+      check_counter(r6, tcpr_drop_counter_index(TCPR_DROP_IPV6_EXT_TRUNCATED));
+    }
+  }
+}
+
+TEST_CASE("a QUARANTINED agent: remediation, DNS to a service, DHCP pass; nothing else", "[bpf]") {
+  PinDir dir;
+  std::unique_ptr<ZoneGuard> g;
+  if (!bpf_available(g, dir.path)) return;
+  REQUIRE(g->reconcile({{v4(kAgent4), TCPR_ZONE_QUARANTINED, 0}}).ok());
+  const std::uint8_t other_dns[4] = {8, 8, 8, 8};
+  const std::uint8_t bcast[4] = {255, 255, 255, 255};
+  struct Row {
+    const char* name;
+    std::vector<std::uint8_t> frame;
+    int verdict;
+  };
+  const Row rows[] = {
+      {"to remediation", tcp4(kAgent4, 40000, kRemedy4, 443), kPass},
+      {"from remediation", tcp4(kRemedy4, 443, kAgent4, 40000), kPass},
+      {"DNS to the configured server", udp4(kAgent4, 5353, kDns4, 53), kPass},
+      {"DNS answer from it", udp4(kDns4, 53, kAgent4, 5353), kPass},
+      {"DNS to another server", udp4(kAgent4, 5353, other_dns, 53), kDrop},
+      {"DHCP discover", udp4(kAgent4, 68, bcast, 67), kPass},
+      {"HTTPS to a server", tcp4(kAgent4, 40000, kServer4, 443), kDrop},
+      {"port 53 from the agent's side only", udp4(kAgent4, 53, kDns4, 5353), kDrop},
+  };
+  for (const auto& row : rows) {
+    INFO(row.name);
+    const Run r = run(*g, row.frame);
+    CHECK(r.verdict == row.verdict);
+    check_counter(r, tcpr_counter_index(TCPR_ZONE_QUARANTINED, row.verdict == kPass ? TCPR_XDP_ALLOWED : TCPR_XDP_DROPPED));
+  }
+  // ISOLATED: not even remediation.
+  REQUIRE(g->reconcile({{v4(kAgent4), TCPR_ZONE_ISOLATED, 0}}).ok());
+  CHECK(run(*g, tcp4(kAgent4, 40000, kRemedy4, 443)).verdict == kDrop);
+  // Two agents: the more severe zone decides.
+  const std::uint8_t agent2[4] = {10, 1, 0, 6};
+  REQUIRE(g->reconcile({{v4(kAgent4), TCPR_ZONE_MONITORED, 0}, {v4(agent2), TCPR_ZONE_ISOLATED, 0}}).ok());
+  const Run r = run(*g, tcp4(kAgent4, 1, agent2, 2));
+  CHECK(r.verdict == kDrop);
+  check_counter(r, tcpr_counter_index(TCPR_ZONE_ISOLATED, TCPR_XDP_DROPPED));
+}
+
+TEST_CASE("reconcile leaves exactly the given agents; a second load reuses the pinned maps", "[bpf]") {
+  PinDir dir;
+  std::unique_ptr<ZoneGuard> g;
+  if (!bpf_available(g, dir.path)) return;
+  std::vector<AgentEntry> first;
+  for (std::uint8_t i = 1; i <= 50; ++i) first.push_back({v6(i), TCPR_ZONE_QUARANTINED, 0});
+  auto s1 = g->reconcile(first);
+  REQUIRE(s1.ok());
+  CHECK(s1.value().written == 50);
+  CHECK(s1.value().removed == 0);
+  // A restart: a new load over the same pins sees the old entries and reconciles them away.
+  g.reset();
+  auto again = ZoneGuard::open(guard_config(dir.path));
+  REQUIRE(again.ok());
+  g = std::move(again.value());
+  std::vector<AgentEntry> second;
+  for (std::uint8_t i = 41; i <= 60; ++i) second.push_back({v6(i), i <= 45 ? TCPR_ZONE_QUARANTINED : TCPR_ZONE_ISOLATED, 0});
+  auto s2 = g->reconcile(second);
+  REQUIRE(s2.ok());
+  CHECK(s2.value().removed == 40);   // 1..40
+  CHECK(s2.value().kept == 5);       // 41..45 unchanged
+  CHECK(s2.value().written == 15);   // 46..50 changed, 51..60 new
+  std::size_t n = 0;
+  tcpr_addr k{}, prev{};
+  bool first_key = true;
+  while (bpf_map_get_next_key(g->agents_fd(), first_key ? nullptr : &prev, &k) == 0) {
+    first_key = false;
+    prev = k;
+    tcpr_agent_value v{};
+    REQUIRE(bpf_map_lookup_elem(g->agents_fd(), &k, &v) == 0);
+    CHECK(k.b[15] >= 41);
+    CHECK(k.b[15] <= 60);
+    CHECK(v.zone == (k.b[15] <= 45 ? TCPR_ZONE_QUARANTINED : TCPR_ZONE_ISOLATED));
+    ++n;
+  }
+  CHECK(n == 20);
+  // apply(): set and remove in one call.
+  REQUIRE(g->apply({{v6(70), TCPR_ZONE_ISOLATED, 0}}, {v6(41), v6(200)}).ok());
+  tcpr_addr k70{};
+  std::memcpy(k70.b, v6(70).b, 16);
+  tcpr_agent_value v70{};
+  CHECK(bpf_map_lookup_elem(g->agents_fd(), &k70, &v70) == 0);
+  CHECK(v70.zone == TCPR_ZONE_ISOLATED);
+  tcpr_addr k41{};
+  std::memcpy(k41.b, v6(41).b, 16);
+  CHECK(bpf_map_lookup_elem(g->agents_fd(), &k41, &v70) != 0);
+}
