@@ -169,8 +169,15 @@ Zone AgentTracker::zone_of(Slot& s) noexcept {
   return s.zone;
 }
 
-void AgentTracker::remember_gate(const AgentKey& k) noexcept {
+void AgentTracker::remember_gate(const AgentKey& k, std::uint64_t ts_ns) noexcept {
   ++counters_.local_decisions;
+  const std::uint32_t head = ring_head_.load(std::memory_order_relaxed);
+  if (head - ring_tail_.load(std::memory_order_acquire) < kRing) {
+    ring_[head % kRing] = {k, ts_ns};
+    ring_head_.store(head + 1, std::memory_order_release);
+  } else {
+    ++counters_.local_ring_full;
+  }
   if (n_gates_ < kLocalGates) {
     gates_[n_gates_++] = {k, snapshot_epoch()};
   } else {
@@ -185,7 +192,7 @@ void AgentTracker::gate_locally(Slot& s, std::uint64_t ts_ns) noexcept {
   }
   if (zone_of(s) >= TCPR_ZONE_QUARANTINED) return;
   s.zone = TCPR_ZONE_QUARANTINED;
-  remember_gate(s.stats.key);
+  remember_gate(s.stats.key, ts_ns);
 }
 
 AgentTracker::Agents AgentTracker::account(const packet::ParsedPacket& p, const PacketInfo& info) noexcept {
@@ -237,7 +244,7 @@ AgentTracker::Agents AgentTracker::account(const packet::ParsedPacket& p, const 
         Table& t = tables_[active_];
         if (t.n_hard < kHardOverflow) t.hard[t.n_hard++] = {k, info.ts_ns};
         else ++counters_.hard_overflow_full;
-        if (zone_of_key(k) < TCPR_ZONE_QUARANTINED) remember_gate(k);
+        if (zone_of_key(k) < TCPR_ZONE_QUARANTINED) remember_gate(k, info.ts_ns);
       }
       const Standing st = standing_of_key(k);
       a.zone = a.sender_zone = st.zone;

@@ -199,8 +199,16 @@ namespace tcpr::dataplane {
 void Engine::control_thread_main(const std::atomic<bool>& stop) {
   const auto period = std::chrono::duration<double>(behavior_->config().tick_seconds);
   auto next = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
-  while (!stop.load(std::memory_order_relaxed) && !control_stop_.load(std::memory_order_relaxed)) {
-    std::this_thread::sleep_until(next);
+  const auto halted = [&] { return stop.load(std::memory_order_relaxed) || control_stop_.load(std::memory_order_relaxed); };
+  while (!halted()) {
+    // Until the tick, in 1 ms steps (a stop is seen within one): the workers' local decisions to
+    // the XDP maps as they come.
+    for (auto now = std::chrono::steady_clock::now(); now < next; now = std::chrono::steady_clock::now()) {
+      if (halted()) return;
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(next - now, std::chrono::milliseconds(1)));
+      if (enforcer_ != nullptr)
+        if (auto d = behavior_->take_local_decisions(); !d.empty()) enforcer_->local(d);
+    }
     next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -93,6 +93,13 @@ int run_live(const config::Config& cfg, const LiveOptions& opt) {
                agents.size(), zones[TCPR_ZONE_TRUSTED], zones[TCPR_ZONE_MONITORED], zones[TCPR_ZONE_QUARANTINED],
                zones[TCPR_ZONE_ISOLATED], b->events().size());
   }
+  if (const enforce::Enforcer* e = engine.enforcer(); e != nullptr) {
+    const auto& ec = e->counters();
+    fmt::print("  enforce syncs {} written {} removed {} local {} (longest packet → map {:.0f} us) errors {} "
+               "MAC-keyed {} longest sync {:.0f} us\n",
+               ec.syncs, ec.entries_written, ec.entries_removed, ec.local_written, ec.max_local_us, ec.errors,
+               ec.not_ip_keyed, ec.max_sync_us);
+  }
   engine.shutdown();
   return 0;
 }

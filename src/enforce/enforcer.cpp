@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <ctime>
 
 namespace tcpr::enforce {
 
@@ -98,6 +99,31 @@ void Enforcer::sync(const behavior::Behavior& b) {
   counters_.entries_removed += removed.size();
   counters_.last_sync_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   counters_.max_sync_us = std::max(counters_.max_sync_us, counters_.last_sync_us);
+}
+
+void Enforcer::local(const std::vector<behavior::AgentTracker::LocalDecision>& decisions) {
+  std::vector<AgentEntry> set;
+  for (const auto& d : decisions) {
+    packet::IpAddr a;
+    if (!ip_of(d.key, a)) continue;
+    const auto it = written_.find(a);
+    const std::uint8_t have = it != written_.end() ? it->second : cfg_.default_zone;
+    if (have >= TCPR_ZONE_QUARANTINED) continue;
+    set.push_back({a, TCPR_ZONE_QUARANTINED, 0});
+  }
+  if (set.empty()) return;
+  if (auto r = guard_->apply(set, {}); !r) {
+    ++counters_.errors;
+    fmt::print(stderr, "tcp-routed: [enforce] {}\n", r.error());
+    return;
+  }
+  for (const auto& e : set) written_[e.addr] = e.zone;
+  counters_.local_written += set.size();
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  const std::uint64_t done = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+  for (const auto& d : decisions)
+    if (done > d.ts_ns) counters_.max_local_us = std::max(counters_.max_local_us, static_cast<double>(done - d.ts_ns) / 1e3);
 }
 
 }  // namespace tcpr::enforce

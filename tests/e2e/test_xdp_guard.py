@@ -19,6 +19,9 @@ server in tcpr-srv. Steps, each checked with curl from both agents:
  3. tcp-routed restarted with a1 pinned ISOLATED and a2 unpinned: the maps are reconciled — a1
     is cut off, a2 passes again (its stale entry removed), and the start line says so.
  4. tcp-routectl xdp status lists the three interfaces; xdp detach leaves a1 free again.
+ 5. A local decision reaches the maps between ticks: tcp-routed reads (net_pcap) one HTTP POST from
+    a1 carrying an AWS key, with a 60 s tick, no pins; a1 must be cut off within 2 s (only the
+    worker → control ring path can do that before the tick), a2 not; the exit summary counts it.
 
 Exit 0 pass, 1 fail, 77 skip (not root, or no bpffs/XDP: the reason is printed).
 """
@@ -30,7 +33,10 @@ import sys
 import tempfile
 import time
 
-NS = ["tcpr-hub", "tcpr-a1", "tcpr-a2", "tcpr-srv"]
+# Names carry the PID: two runs (or a run beside CI) never share or delete each other's namespaces.
+_ID = os.getpid()
+HUB, NA1, NA2, NSRV = (f"tcpr-hub-{_ID}", f"tcpr-a1-{_ID}", f"tcpr-a2-{_ID}", f"tcpr-srv-{_ID}")
+NS = [HUB, NA1, NA2, NSRV]
 A1, A2, SRV = "10.77.0.1", "10.77.0.2", "10.77.0.100"
 PORT = 8080
 SKIP = 77
@@ -50,12 +56,12 @@ def in_ns(ns, *cmd, **kw):
 def setup():
     for ns in NS:
         sh("ip", "netns", "add", ns)
-    in_ns("tcpr-hub", "ip", "link", "add", "br0", "type", "bridge")
-    in_ns("tcpr-hub", "ip", "link", "set", "br0", "up")
-    for name, ns, addr in (("a1", "tcpr-a1", A1), ("a2", "tcpr-a2", A2), ("srv", "tcpr-srv", SRV)):
-        sh("ip", "link", "add", f"h-{name}", "netns", "tcpr-hub", "type", "veth", "peer", "name", "eth0", "netns", ns)
-        in_ns("tcpr-hub", "ip", "link", "set", f"h-{name}", "master", "br0")
-        in_ns("tcpr-hub", "ip", "link", "set", f"h-{name}", "up")
+    in_ns(HUB, "ip", "link", "add", "br0", "type", "bridge")
+    in_ns(HUB, "ip", "link", "set", "br0", "up")
+    for name, ns, addr in (("a1", NA1, A1), ("a2", NA2, A2), ("srv", NSRV, SRV)):
+        sh("ip", "link", "add", f"h-{name}", "netns", HUB, "type", "veth", "peer", "name", "eth0", "netns", ns)
+        in_ns(HUB, "ip", "link", "set", f"h-{name}", "master", "br0")
+        in_ns(HUB, "ip", "link", "set", f"h-{name}", "up")
         in_ns(ns, "ip", "addr", "add", f"{addr}/24", "dev", "eth0")
         in_ns(ns, "ip", "link", "set", "eth0", "up")
         in_ns(ns, "ip", "link", "set", "lo", "up")
@@ -77,6 +83,12 @@ def teardown(procs, pin_dir):
 def fetch(ns):
     """True when the agent in `ns` gets the server's page within 2 s."""
     r = in_ns(ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
+              f"http://{SRV}:{PORT}/", check=False, timeout=10)
+    return r.stdout.strip() == "200"
+
+
+def fetch_quick(ns):
+    r = in_ns(ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "0.3",
               f"http://{SRV}:{PORT}/", check=False, timeout=10)
     return r.stdout.strip() == "200"
 
@@ -113,8 +125,46 @@ mode = "native"
     return path
 
 
+def secret_config(tmp, pin_dir):
+    """tcp-routed reading one POST with an AWS key from a1 (a hard signal), a 60 s tick."""
+    from scapy.all import Ether, IP, TCP, Raw, wrpcap  # noqa: E402 — only this step needs scapy
+    body = b'{"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE", "note": "upload"}'
+    head = (f"POST /upload HTTP/1.1\r\nHost: {SRV}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    cap = os.path.join(tmp, "secret.pcap")
+    pkts = [Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:64") / IP(src=A1, dst=SRV) /
+            TCP(sport=40000, dport=PORT, flags=f, seq=s, ack=1) / Raw(load=p)
+            for f, s, p in (("S", 0, b""), ("PA", 1, head + body))]
+    wrpcap(cap, pkts)
+    path = os.path.join(tmp, "tcpr-secret.toml")
+    eal = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", f"--file-prefix=tcpr-e2e-{os.getpid()}-secret",
+           "-l", "0-1", "--log-level=*:error"]
+    with open(path, "w") as f:
+        f.write(f"""
+[dataplane]
+workers = 1
+mbufs = 2047
+eal_args = [{", ".join('"' + a + '"' for a in eal)}]
+
+[[port]]
+name = "cap"
+device = "net_pcap0,rx_pcap={cap}"
+egress = "drop"
+
+[behavior]
+agents = ["10.77.0.0/24"]
+tick = 60
+
+[enforce]
+enabled = true
+bpffs = "{pin_dir}"
+interfaces = ["h-a1", "h-a2"]
+""")
+    return path
+
+
 def start_routed(binary, conf, log):
-    p = subprocess.Popen(["nsenter", "--net=/run/netns/tcpr-hub", binary, "--config", conf],
+    p = subprocess.Popen(["nsenter", f"--net=/run/netns/{HUB}", binary, "--config", conf],
                          stdout=log, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -130,7 +180,7 @@ def start_routed(binary, conf, log):
 
 
 def counters(ctl, pin_dir):
-    r = sh("nsenter", "--net=/run/netns/tcpr-hub", ctl, "xdp", "status", "--bpffs", pin_dir, "--json")
+    r = sh("nsenter", f"--net=/run/netns/{HUB}", ctl, "xdp", "status", "--bpffs", pin_dir, "--json")
     return json.loads(r.stdout)
 
 
@@ -156,24 +206,24 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tcpr-e2e-")
     try:
         setup()
-        server = subprocess.Popen(["ip", "netns", "exec", "tcpr-srv", sys.executable, "-m", "http.server",
+        server = subprocess.Popen(["ip", "netns", "exec", NSRV, sys.executable, "-m", "http.server",
                                    str(PORT), "--bind", SRV], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                   cwd=tmp)
         procs.append(server)
         deadline = time.time() + 10
-        while not fetch("tcpr-a1") and time.time() < deadline:
+        while not fetch(NA1) and time.time() < deadline:
             time.sleep(0.2)
-        check(fetch("tcpr-a1") and fetch("tcpr-a2"), "without the guard both agents reach the server")
+        check(fetch(NA1) and fetch(NA2), "without the guard both agents reach the server")
 
         # 1. a2 ISOLATED.
         log1 = open(os.path.join(tmp, "routed1.log"), "w+")
         routed1, text = start_routed(routed, config(tmp, pin_dir, A2), log1)
         procs.append(routed1)
         check("attached to 2 interface(s)" in text, "tcp-routed attached the guard to h-a1 and h-a2")
-        r = sh("nsenter", "--net=/run/netns/tcpr-hub", ctl, "xdp", "attach", "h-srv", "--bpffs", pin_dir, "--mode", "native")
+        r = sh("nsenter", f"--net=/run/netns/{HUB}", ctl, "xdp", "attach", "h-srv", "--bpffs", pin_dir, "--mode", "native")
         check(r.returncode == 0, "tcp-routectl xdp attach h-srv")
-        check(fetch("tcpr-a1"), "a1 (no pin) reaches the server")
-        check(not fetch("tcpr-a2"), "a2 (ISOLATED) does not")
+        check(fetch(NA1), "a1 (no pin) reaches the server")
+        check(not fetch(NA2), "a2 (ISOLATED) does not")
         c = counters(ctl, pin_dir)
         check(c["counters"]["ISOLATED"]["dropped"] > 0, f"ISOLATED frames dropped: {c['counters']['ISOLATED']['dropped']}")
         ifaces = sorted(i["iface"] for i in c["interfaces"])
@@ -182,8 +232,8 @@ def main():
         # 2. SIGKILL: enforcement holds.
         routed1.send_signal(signal.SIGKILL)
         routed1.wait(timeout=10)
-        check(fetch("tcpr-a1"), "after SIGKILL a1 still reaches the server")
-        check(not fetch("tcpr-a2"), "after SIGKILL a2 is still cut off")
+        check(fetch(NA1), "after SIGKILL a1 still reaches the server")
+        check(not fetch(NA2), "after SIGKILL a2 is still cut off")
 
         # 3. Restart with other pins: reconciled.
         log2 = open(os.path.join(tmp, "routed2.log"), "w+")
@@ -191,20 +241,38 @@ def main():
         procs.append(routed2)
         check("1 stale removed" in text, "the restart removed a2's stale entry: " +
               next((l for l in text.splitlines() if "reconciled" in l), "(no line)"))
-        check(not fetch("tcpr-a1"), "after the restart a1 (now ISOLATED) is cut off")
-        check(fetch("tcpr-a2"), "after the restart a2 (released) reaches the server")
+        check(not fetch(NA1), "after the restart a1 (now ISOLATED) is cut off")
+        check(fetch(NA2), "after the restart a2 (released) reaches the server")
         routed2.send_signal(signal.SIGTERM)
         routed2.wait(timeout=20)
-        check(not fetch("tcpr-a1"), "after a clean exit (no --detach-on-exit) a1 is still cut off")
+        check(not fetch(NA1), "after a clean exit (no --detach-on-exit) a1 is still cut off")
 
         # 4. Detach.
         for i in ("h-a1", "h-a2", "h-srv"):
-            sh("nsenter", "--net=/run/netns/tcpr-hub", ctl, "xdp", "detach", i)
-        check(fetch("tcpr-a1"), "with the guard detached a1 reaches the server again")
-        r = sh("nsenter", "--net=/run/netns/tcpr-hub", ctl, "xdp", "detach", "h-a1", check=False)
+            sh("nsenter", f"--net=/run/netns/{HUB}", ctl, "xdp", "detach", i)
+        check(fetch(NA1), "with the guard detached a1 reaches the server again")
+        r = sh("nsenter", f"--net=/run/netns/{HUB}", ctl, "xdp", "detach", "h-a1", check=False)
         check(r.returncode == 1 and "no XDP program" in r.stderr, "detaching twice is a clear error")
         r = sh(ctl, "xdp", "attach", "no-such-if", "--bpffs", pin_dir, check=False)
         check(r.returncode == 1 and "no interface named" in r.stderr, "an unknown interface is a clear error")
+
+        # 5. A local decision, written between ticks.
+        log3 = open(os.path.join(tmp, "routed3.log"), "w+")
+        routed3, text = start_routed(routed, secret_config(tmp, pin_dir), log3)
+        procs.append(routed3)
+        deadline = time.time() + 2
+        cut = False
+        while time.time() < deadline and not cut:
+            cut = not fetch_quick(NA1)
+        check(cut, "a1's secret (a local decision) cut it off within 2 s, long before the 60 s tick")
+        check(fetch(NA2), "a2 is unaffected")
+        routed3.send_signal(signal.SIGTERM)
+        routed3.wait(timeout=20)
+        text = open(log3.name).read()
+        line = next((l for l in text.splitlines() if "enforce syncs" in l), "")
+        check(" local 1 " in line, f"the exit summary counts one local decision: {line.strip()}")
+        for i in ("h-a1", "h-a2"):
+            sh("nsenter", f"--net=/run/netns/{HUB}", ctl, "xdp", "detach", i, check=False)
     except Exception as e:  # noqa: BLE001 — report, clean up, fail
         problems.append(str(e))
         print(f"FAIL {e}")

@@ -23,6 +23,7 @@ import time
 
 N = 25
 SKIP = 77
+X1, X2 = f"tcpr-x1-{os.getpid()}", f"tcpr-x2-{os.getpid()}"   # never another run's namespaces
 
 
 def sh(*cmd, check=True, timeout=20):
@@ -69,18 +70,18 @@ def main():
             problems.append(msg)
 
     try:
-        sh("ip", "netns", "add", "tcpr-x1")
-        sh("ip", "netns", "add", "tcpr-x2")
-        sh("ip", "link", "add", "v0", "netns", "tcpr-x1", "type", "veth", "peer", "name", "v1", "netns", "tcpr-x2")
-        sh("ip", "netns", "exec", "tcpr-x2", "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-        sh("ip", "netns", "exec", "tcpr-x1", "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-        sh("ip", "-n", "tcpr-x1", "addr", "add", "10.88.0.1/24", "dev", "v0")
-        sh("ip", "-n", "tcpr-x2", "addr", "add", "10.88.0.2/24", "dev", "v1")
-        sh("ip", "-n", "tcpr-x2", "addr", "add", "10.88.0.3/24", "dev", "v1")
-        sh("ip", "-n", "tcpr-x1", "link", "set", "v0", "up")
-        sh("ip", "-n", "tcpr-x2", "link", "set", "v1", "up")
-        mac = re.search(r"ether ([0-9a-f:]{17})", sh("ip", "-n", "tcpr-x1", "link", "show", "v0").stdout).group(1)
-        sh("ip", "-n", "tcpr-x2", "neigh", "replace", "10.88.0.1", "lladdr", mac, "dev", "v1", "nud", "permanent")
+        sh("ip", "netns", "add", X1)
+        sh("ip", "netns", "add", X2)
+        sh("ip", "link", "add", "v0", "netns", X1, "type", "veth", "peer", "name", "v1", "netns", X2)
+        sh("ip", "netns", "exec", X2, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+        sh("ip", "netns", "exec", X1, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+        sh("ip", "-n", X1, "addr", "add", "10.88.0.1/24", "dev", "v0")
+        sh("ip", "-n", X2, "addr", "add", "10.88.0.2/24", "dev", "v1")
+        sh("ip", "-n", X2, "addr", "add", "10.88.0.3/24", "dev", "v1")
+        sh("ip", "-n", X1, "link", "set", "v0", "up")
+        sh("ip", "-n", X2, "link", "set", "v1", "up")
+        mac = re.search(r"ether ([0-9a-f:]{17})", sh("ip", "-n", X1, "link", "show", "v0").stdout).group(1)
+        sh("ip", "-n", X2, "neigh", "replace", "10.88.0.1", "lladdr", mac, "dev", "v1", "nud", "permanent")
         conf = os.path.join(tmp, "xsk.toml")
         eal = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", f"--file-prefix=tcpr-xsk-{os.getpid()}", "-l", "0-1",
                "--log-level=*:error"]
@@ -108,7 +109,7 @@ enabled = true
 bpffs = "/sys/fs/bpf"
 """)
         log = open(os.path.join(tmp, "routed.log"), "w+")
-        proc = subprocess.Popen(["nsenter", "--net=/run/netns/tcpr-x1", routed, "--config", conf],
+        proc = subprocess.Popen(["nsenter", f"--net=/run/netns/{X1}", routed, "--config", conf],
                                 stdout=log, stderr=subprocess.STDOUT, text=True)
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -119,7 +120,7 @@ bpffs = "/sys/fs/bpf"
         check("SIGINT or SIGTERM stops" in text, "tcp-routed started on net_af_xdp with the XSK guard")
         time.sleep(0.5)
         for src in ("10.88.0.2", "10.88.0.3"):
-            sh("ip", "netns", "exec", "tcpr-x2", sys.executable, "-c", SENDER, src, str(N))
+            sh("ip", "netns", "exec", X2, sys.executable, "-c", SENDER, src, str(N))
         time.sleep(1.0)
         counters = sh("bpftool", "-j", "map", "dump", "pinned", "/sys/fs/bpf/tcpr_counters").stdout
         proc.send_signal(signal.SIGINT)
@@ -141,7 +142,7 @@ bpffs = "/sys/fs/bpf"
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
-        for ns in ("tcpr-x1", "tcpr-x2"):
+        for ns in (X1, X2):
             sh("ip", "netns", "del", ns, check=False)
         for f in os.listdir("/sys/fs/bpf"):
             if f.startswith("tcpr_") or f == "zone_guard":

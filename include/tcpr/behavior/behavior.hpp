@@ -138,6 +138,14 @@ class Behavior {
   // the list can only have changed when the counter did.
   std::vector<std::pair<AgentKey, Zone>> zone_list() const;
   std::uint64_t publications() const noexcept { return publications_; }
+  // The workers' local decisions since the last call (control thread, between ticks).
+  std::vector<AgentTracker::LocalDecision> take_local_decisions() {
+    std::vector<AgentTracker::LocalDecision> out;
+    AgentTracker::LocalDecision d;
+    for (auto& t : trackers_)
+      while (t->pop_local(d)) out.push_back(d);
+    return out;
+  }
 
  private:
   struct Agent;

@@ -91,6 +91,7 @@ struct TrackerCounters {
   std::uint64_t local_decisions = 0;      // hard signals gated on this worker
   std::uint64_t local_gates_full = 0;     // local decisions beyond kLocalGates (gated for the tick only)
   std::uint64_t hard_overflow_full = 0;   // slotless hard signals beyond kHardOverflow in a tick (not validated)
+  std::uint64_t local_ring_full = 0;      // local decisions not handed to the control thread early (the tick has them)
 };
 
 class AgentTracker {
@@ -158,6 +159,20 @@ class AgentTracker {
   // Quiescent worker only: adopt a zone snapshot directly (replay publishes this way).
   void adopt(std::shared_ptr<const ZoneSnapshot> snap) noexcept;
 
+  // Local decisions as they happen, for the control thread to pass on before the tick (the XDP
+  // maps): a single-producer (this worker) single-consumer ring. Control thread only.
+  struct LocalDecision {
+    AgentKey key;
+    std::uint64_t ts_ns = 0;   // the packet's time
+  };
+  bool pop_local(LocalDecision& out) noexcept {
+    const std::uint32_t tail = ring_tail_.load(std::memory_order_relaxed);
+    if (tail == ring_head_.load(std::memory_order_acquire)) return false;
+    out = ring_[tail % kRing];
+    ring_tail_.store(tail + 1, std::memory_order_release);
+    return true;
+  }
+
   const TrackerCounters& counters() const noexcept { return counters_; }
   unsigned worker() const noexcept { return worker_; }
   std::uint64_t snapshot_epoch() const noexcept { return snapshot_ ? snapshot_->epoch() : 0; }
@@ -169,7 +184,7 @@ class AgentTracker {
   Zone zone_of(Slot& s) noexcept;
   Standing standing_of_key(const AgentKey& k) const noexcept;   // snapshot + local gates, no slot
   Zone zone_of_key(const AgentKey& k) const noexcept { return standing_of_key(k).zone; }
-  void remember_gate(const AgentKey& k) noexcept;
+  void remember_gate(const AgentKey& k, std::uint64_t ts_ns) noexcept;
   void gate_locally(Slot& s, std::uint64_t ts_ns) noexcept;
 
   TrackerConfig cfg_;
@@ -188,6 +203,10 @@ class AgentTracker {
   static constexpr unsigned kLocalGates = 1024;   // local decisions awaiting a tick; more are counted
   LocalGate gates_[kLocalGates];
   unsigned n_gates_ = 0;
+  static constexpr std::uint32_t kRing = 1024;
+  LocalDecision ring_[kRing];
+  alignas(64) std::atomic<std::uint32_t> ring_head_{0};   // written by the worker
+  alignas(64) std::atomic<std::uint32_t> ring_tail_{0};   // written by the control thread
   TrackerCounters counters_;
 };
 

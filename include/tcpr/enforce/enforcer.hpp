@@ -3,7 +3,8 @@
 // [behavior.zones], DNS services, DHCP, default zone), attaches the guard to the configured
 // interfaces, and reconciles tcpr_agents with what it knows at start (its configured pins), so no
 // entry of an earlier run survives. Then, on the control thread after every behaviour tick that
-// published a new zone table, it writes the differences in one batch. At exit the guard stays
+// published a new zone table, it writes the differences in one batch; between ticks it writes the
+// workers' local decisions as they come (polled every millisecond). At exit the guard stays
 // attached and the maps stay pinned, unless detach_on_exit.
 //
 // What goes into tcpr_agents: every agent whose zone is not the guard's default zone, keyed by its
@@ -28,6 +29,8 @@ struct EnforcerCounters {
   std::uint64_t errors = 0;         // failed writes (retried at the next publication)
   double last_sync_us = 0;          // decision published → maps written, last time
   double max_sync_us = 0;
+  std::uint64_t local_written = 0;  // local decisions written between ticks
+  double max_local_us = 0;          // a local decision's packet → its map entry, the longest
 };
 
 class Enforcer {
@@ -37,6 +40,9 @@ class Enforcer {
 
   // After a tick: when `b` published a new zone table, write what changed. Control thread only.
   void sync(const behavior::Behavior& b);
+  // Between ticks: the workers' local decisions (hard signals) written at once as QUARANTINED
+  // (unless already at least that); the next tick's sync confirms or reverts them.
+  void local(const std::vector<behavior::AgentTracker::LocalDecision>& decisions);
   const EnforcerCounters& counters() const noexcept { return counters_; }
   const ReconcileStats& start_reconcile() const noexcept { return reconciled_; }
 

@@ -712,3 +712,28 @@ TEST_CASE("local decisions are remembered into the next tick; beyond the bound t
     t.clear(finish(t));
   }
 }
+
+TEST_CASE("local decisions reach the control thread through the ring at once; a full ring is counted", "[tracker]") {
+  Rig r(KeyMode::kIp, 4096);
+  AgentTracker& t = r.tracker();
+  AgentTracker::LocalDecision d;
+  CHECK_FALSE(t.pop_local(d));
+  r.send(pkt(kAgent, kServer), hard(1, 5'000'000'000ull));
+  REQUIRE(t.pop_local(d));
+  CHECK(d.key == ip_key(kAgent));
+  CHECK(d.ts_ns == 5'000'000'000ull);
+  CHECK_FALSE(t.pop_local(d));
+  // A second hit of a gated agent is no second decision; nothing more in the ring.
+  r.send(pkt(kAgent, kServer), hard(1, 6'000'000'000ull));
+  CHECK_FALSE(t.pop_local(d));
+  // 1100 decisions with no consumer: 1024 fit, 76 are counted (the tick still has them).
+  auto agent = [](int i) { return std::vector<std::uint8_t>{10, 1, std::uint8_t(20 + i / 256), std::uint8_t(i)}; };
+  for (int i = 0; i < 1100; ++i) r.send(pkt(agent(i), kServer), hard(1, 7'000'000'000ull + static_cast<std::uint64_t>(i)));
+  CHECK(t.counters().local_ring_full == 76);
+  int n = 0;
+  while (t.pop_local(d)) {
+    CHECK(d.ts_ns == 7'000'000'000ull + static_cast<std::uint64_t>(n));   // in order
+    ++n;
+  }
+  CHECK(n == 1024);
+}
