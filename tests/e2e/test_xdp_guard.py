@@ -93,9 +93,10 @@ def fetch_quick(ns):
     return r.stdout.strip() == "200"
 
 
-def config(tmp, pin_dir, isolated):
-    path = os.path.join(tmp, f"tcpr-{isolated}.toml")
-    eal = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", f"--file-prefix=tcpr-e2e-{os.getpid()}-{isolated}",
+def write_config(tmp, pin_dir, name, device, behavior):
+    """A tcp-routed config for the hub: one port on `device`, [behavior] text, the guard on h-a1/h-a2."""
+    path = os.path.join(tmp, f"tcpr-{name}.toml")
+    eal = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", f"--file-prefix=tcpr-e2e-{os.getpid()}-{name}",
            "-l", "0-1", "--log-level=*:error"]
     with open(path, "w") as f:
         f.write(f"""
@@ -105,17 +106,13 @@ mbufs = 2047
 eal_args = [{", ".join('"' + a + '"' for a in eal)}]
 
 [[port]]
-name = "null"
-device = "net_null0,no-rx=1"
+name = "in"
+device = "{device}"
 egress = "drop"
 
 [behavior]
 agents = ["10.77.0.0/24"]
-
-[[behavior.pin]]
-agent = "{isolated}"
-zone = "ISOLATED"
-
+{behavior}
 [enforce]
 enabled = true
 bpffs = "{pin_dir}"
@@ -123,6 +120,12 @@ interfaces = ["h-a1", "h-a2"]
 mode = "native"
 """)
     return path
+
+
+def config(tmp, pin_dir, isolated):
+    """tcp-routed carrying no traffic (net_null), one agent pinned ISOLATED."""
+    return write_config(tmp, pin_dir, isolated, "net_null0,no-rx=1",
+                        f'[[behavior.pin]]\nagent = "{isolated}"\nzone = "ISOLATED"\n')
 
 
 def secret_config(tmp, pin_dir):
@@ -136,31 +139,8 @@ def secret_config(tmp, pin_dir):
             TCP(sport=40000, dport=PORT, flags=f, seq=s, ack=1) / Raw(load=p)
             for f, s, p in (("S", 0, b""), ("PA", 1, head + body))]
     wrpcap(cap, pkts)
-    path = os.path.join(tmp, "tcpr-secret.toml")
-    eal = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", f"--file-prefix=tcpr-e2e-{os.getpid()}-secret",
-           "-l", "0-1", "--log-level=*:error"]
-    with open(path, "w") as f:
-        f.write(f"""
-[dataplane]
-workers = 1
-mbufs = 2047
-eal_args = [{", ".join('"' + a + '"' for a in eal)}]
-
-[[port]]
-name = "cap"
-device = "net_pcap0,rx_pcap={cap}"
-egress = "drop"
-
-[behavior]
-agents = ["10.77.0.0/24"]
-tick = 60
-
-[enforce]
-enabled = true
-bpffs = "{pin_dir}"
-interfaces = ["h-a1", "h-a2"]
-""")
-    return path
+    # [behavior] keys go before its [[behavior.pin]] tables; tick is one of them.
+    return write_config(tmp, pin_dir, "secret", f"net_pcap0,rx_pcap={cap}", "tick = 60\n")
 
 
 def start_routed(binary, conf, log):
