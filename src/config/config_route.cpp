@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdio>
 
 #include "reader.hpp"
 #include "tcpr/config/config.hpp"
@@ -139,15 +138,11 @@ bool read_routing_table(Reader& root, Config& cfg) {
 
 }  // namespace
 
+// A MAC address as agents keyed by MAC are written (behavior::parse_agent parses them).
 bool parse_mac(const std::string& s, route::Mac& out) {
-  unsigned b[6];
-  char tail = 0;
-  if (s.size() != 17 || std::sscanf(s.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
-    return false;
-  for (int i = 0; i < 6; ++i) {
-    if (s[static_cast<std::size_t>(i) * 3] == ' ' || s[static_cast<std::size_t>(i) * 3 + 1] == ' ') return false;
-    out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(b[i]);
-  }
+  const auto k = behavior::parse_agent(s, behavior::KeyMode::kMac);
+  if (!k) return false;
+  std::copy(k.value().addr, k.value().addr + 6, out.begin());
   return true;
 }
 
