@@ -5,15 +5,9 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <unordered_map>
 
 namespace tcpr::enforce {
-
-std::size_t Enforcer::AddrHash::operator()(const packet::IpAddr& a) const noexcept {
-  std::uint64_t x, y;
-  std::memcpy(&x, a.b, 8);
-  std::memcpy(&y, a.b + 8, 8);
-  return static_cast<std::size_t>((x * 0x9e3779b97f4a7c15ull) ^ y);
-}
 
 namespace {
 
@@ -47,7 +41,6 @@ Result<std::unique_ptr<Enforcer>> Enforcer::start(const config::EnforceConfig& c
     packet::IpAddr a;
     if (!ip_of(key, a) || zone == cfg.default_zone) continue;
     known.push_back({a, zone, TCPR_AGENT_PINNED});
-    e->written_[a] = zone;
   }
   auto rec = e->guard_->reconcile(known);
   if (!rec) return Error{fmt::format("[enforce]: {}", rec.error())};
@@ -63,7 +56,7 @@ void Enforcer::sync(const behavior::Behavior& b) {
   if (b.publications() == seen_publications_) return;
   const auto t0 = std::chrono::steady_clock::now();
   const auto zones = b.zone_list();
-  std::unordered_map<packet::IpAddr, std::uint8_t, AddrHash> now;
+  std::unordered_map<std::string, AgentEntry> now;   // by ZoneGuard::key_of
   now.reserve(zones.size());
   std::uint64_t not_ip = 0;
   for (const auto& [key, zone] : zones) {
@@ -72,16 +65,21 @@ void Enforcer::sync(const behavior::Behavior& b) {
       ++not_ip;
       continue;
     }
-    if (zone != cfg_.default_zone) now[a] = zone;
+    if (zone != cfg_.default_zone) now[ZoneGuard::key_of(a)] = {a, zone, 0};
   }
+  const auto& held = guard_->entries();
   std::vector<AgentEntry> set;
   std::vector<packet::IpAddr> removed;
-  for (const auto& [a, z] : now) {
-    const auto it = written_.find(a);
-    if (it == written_.end() || it->second != z) set.push_back({a, z, 0});
+  for (const auto& [k, e] : now) {
+    const auto it = held.find(k);
+    if (it == held.end() || it->second.zone != e.zone) set.push_back(e);
   }
-  for (const auto& [a, z] : written_)
-    if (!now.count(a)) removed.push_back(a);
+  for (const auto& [k, v] : held) {
+    if (now.count(k)) continue;
+    packet::IpAddr a;
+    std::memcpy(a.b, k.data(), sizeof a.b);
+    removed.push_back(a);
+  }
   counters_.not_ip_keyed = not_ip;
   if (set.empty() && removed.empty()) {
     seen_publications_ = b.publications();
@@ -92,13 +90,12 @@ void Enforcer::sync(const behavior::Behavior& b) {
     fmt::print(stderr, "tcp-routed: [enforce] {}\n", r.error());
     return;   // seen_publications_ unchanged: tried again after the next tick
   }
-  written_ = std::move(now);
   seen_publications_ = b.publications();
   ++counters_.syncs;
   counters_.entries_written += set.size();
   counters_.entries_removed += removed.size();
-  counters_.last_sync_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
-  counters_.max_sync_us = std::max(counters_.max_sync_us, counters_.last_sync_us);
+  counters_.max_sync_us = std::max(counters_.max_sync_us,
+                                   std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
 }
 
 void Enforcer::local(const std::vector<behavior::AgentTracker::LocalDecision>& decisions) {
@@ -106,8 +103,8 @@ void Enforcer::local(const std::vector<behavior::AgentTracker::LocalDecision>& d
   for (const auto& d : decisions) {
     packet::IpAddr a;
     if (!ip_of(d.key, a)) continue;
-    const auto it = written_.find(a);
-    const std::uint8_t have = it != written_.end() ? it->second : cfg_.default_zone;
+    const auto it = guard_->entries().find(ZoneGuard::key_of(a));
+    const std::uint8_t have = it != guard_->entries().end() ? it->second.zone : cfg_.default_zone;
     if (have >= TCPR_ZONE_QUARANTINED) continue;
     set.push_back({a, TCPR_ZONE_QUARANTINED, 0});
   }
@@ -117,7 +114,6 @@ void Enforcer::local(const std::vector<behavior::AgentTracker::LocalDecision>& d
     fmt::print(stderr, "tcp-routed: [enforce] {}\n", r.error());
     return;
   }
-  for (const auto& e : set) written_[e.addr] = e.zone;
   counters_.local_written += set.size();
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "zone_guard.skel.h"
 
@@ -101,7 +102,7 @@ Result<bool> ZoneGuard::load_mirror() {
     prev = key;
     tcpr_agent_value v{};
     if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
-    mirror_[std::string(reinterpret_cast<const char*>(key.b), 16)] = v;
+    mirror_[std::string(reinterpret_cast<const char*>(key.b), sizeof key.b)] = v;
     ++counts_[tcpr_filter_slot(key.b)];
   }
   std::vector<std::uint32_t> slots(TCPR_XDP_FILTER_SLOTS);
@@ -139,8 +140,6 @@ Result<bool> ZoneGuard::attach(const std::string& iface, AttachMode mode) {
   attached_.push_back(iface);
   return true;
 }
-
-Result<bool> ZoneGuard::detach(const std::string& iface) { return detach_iface(iface); }
 
 void ZoneGuard::detach_all() noexcept {
   for (const auto& i : attached_) (void)detach_iface(i);
@@ -184,13 +183,14 @@ Result<bool> ZoneGuard::apply(const std::vector<AgentEntry>& set, const std::vec
   if (!set.empty()) {
     std::vector<tcpr_addr> keys;
     std::vector<tcpr_agent_value> values;
+    std::unordered_set<std::string> fresh;
     keys.reserve(set.size());
     values.reserve(set.size());
     for (const auto& e : set) {
       keys.push_back(to_key(e.addr));
       values.push_back({e.zone, e.flags, 0, epoch_});
-      // A new address: its slot is counted before the entry exists.
-      if (!mirror_.count(std::string(reinterpret_cast<const char*>(e.addr.b), 16))) {
+      // A new address (once, if it comes twice): its slot is counted before the entry exists.
+      if (!mirror_.count(key_of(e.addr)) && fresh.insert(key_of(e.addr)).second) {
         const std::uint32_t slot = tcpr_filter_slot(e.addr.b);
         ++counts_[slot];
         if (auto r = write_filter_slot(slot); !r) return r;
@@ -200,11 +200,10 @@ Result<bool> ZoneGuard::apply(const std::vector<AgentEntry>& set, const std::vec
     LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
     if (bpf_map_update_batch(fd, keys.data(), values.data(), &count, &bo) != 0)
       return Error{fmt::format("cannot write tcpr_agents ({} of {} written): {}", count, keys.size(), std::strerror(errno))};
-    for (std::size_t i = 0; i < keys.size(); ++i)
-      mirror_[std::string(reinterpret_cast<const char*>(keys[i].b), 16)] = values[i];
+    for (std::size_t i = 0; i < set.size(); ++i) mirror_[key_of(set[i].addr)] = values[i];
   }
   for (const auto& a : removed) {
-    const std::string k(reinterpret_cast<const char*>(a.b), 16);
+    const std::string k = key_of(a);
     if (!mirror_.count(k)) continue;
     const tcpr_addr key = to_key(a);
     if (bpf_map_delete_elem(fd, &key) != 0 && errno != ENOENT)
@@ -220,7 +219,7 @@ Result<bool> ZoneGuard::apply(const std::vector<AgentEntry>& set, const std::vec
 
 Result<ReconcileStats> ZoneGuard::reconcile(const std::vector<AgentEntry>& all) {
   std::unordered_map<std::string, const AgentEntry*> want;
-  for (const auto& e : all) want[std::string(reinterpret_cast<const char*>(e.addr.b), 16)] = &e;
+  for (const auto& e : all) want[key_of(e.addr)] = &e;
   ReconcileStats stats;
   std::vector<AgentEntry> write;
   std::vector<packet::IpAddr> stale;

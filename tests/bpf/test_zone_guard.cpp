@@ -288,4 +288,15 @@ TEST_CASE("reconcile leaves exactly the given agents; a second load reuses the p
   tcpr_addr k41{};
   std::memcpy(k41.b, v6(41).b, 16);
   CHECK(bpf_map_lookup_elem(g->agents_fd(), &k41, &v70) != 0);
+  // The same address twice in one batch (two workers' local decisions) counts its filter slot once:
+  // after its removal the slot is back where it was.
+  const int filter = bpf_obj_get((dir.path + "/tcpr_filter").c_str());
+  REQUIRE(filter >= 0);
+  std::uint32_t slot = tcpr_filter_slot(v6(90).b), before = 0, after = 0;
+  REQUIRE(bpf_map_lookup_elem(filter, &slot, &before) == 0);
+  REQUIRE(g->apply({{v6(90), TCPR_ZONE_QUARANTINED, 0}, {v6(90), TCPR_ZONE_QUARANTINED, 0}}, {}).ok());
+  REQUIRE(g->apply({}, {v6(90)}).ok());
+  REQUIRE(bpf_map_lookup_elem(filter, &slot, &after) == 0);
+  CHECK(after == before);
+  ::close(filter);
 }

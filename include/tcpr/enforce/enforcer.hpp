@@ -12,7 +12,6 @@
 #pragma once
 
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "tcpr/behavior/behavior.hpp"
@@ -27,8 +26,7 @@ struct EnforcerCounters {
   std::uint64_t entries_removed = 0;
   std::uint64_t not_ip_keyed = 0;   // agents keyed by MAC: no map entry
   std::uint64_t errors = 0;         // failed writes (retried at the next publication)
-  double last_sync_us = 0;          // decision published → maps written, last time
-  double max_sync_us = 0;
+  double max_sync_us = 0;           // decision published → maps written, the longest
   std::uint64_t local_written = 0;  // local decisions written between ticks
   double max_local_us = 0;          // a local decision's packet → its map entry, the longest
 };
@@ -48,12 +46,8 @@ class Enforcer {
 
  private:
   Enforcer() = default;
-  struct AddrHash {
-    std::size_t operator()(const packet::IpAddr& a) const noexcept;
-  };
-  std::unique_ptr<ZoneGuard> guard_;
+  std::unique_ptr<ZoneGuard> guard_;   // its entries() are what the map holds
   config::EnforceConfig cfg_;
-  std::unordered_map<packet::IpAddr, std::uint8_t, AddrHash> written_;   // what the map holds
   std::uint64_t seen_publications_ = ~0ull;
   ReconcileStats reconciled_;
   EnforcerCounters counters_;

@@ -64,7 +64,6 @@ class ZoneGuard {
   ZoneGuard& operator=(const ZoneGuard&) = delete;
 
   Result<bool> attach(const std::string& iface, AttachMode mode);
-  Result<bool> detach(const std::string& iface);
   // Detaches the guard from every interface this object attached it to.
   void detach_all() noexcept;
 
@@ -75,6 +74,10 @@ class ZoneGuard {
   Result<bool> apply(const std::vector<AgentEntry>& set, const std::vector<packet::IpAddr>& removed);
   // tcpr_agents := exactly `all`.
   Result<ReconcileStats> reconcile(const std::vector<AgentEntry>& all);
+
+  // What tcpr_agents holds (this process is its only writer), keyed by key_of(address).
+  const std::unordered_map<std::string, tcpr_agent_value>& entries() const noexcept { return mirror_; }
+  static std::string key_of(const packet::IpAddr& a) { return std::string(reinterpret_cast<const char*>(a.b), 16); }
 
   int prog_fd() const noexcept;
   int agents_fd() const noexcept;
