@@ -156,12 +156,7 @@ Verdict Pipeline::finish_one(const packet::PacketView& pkt, Staged& s) noexcept 
       // its zone changes again.
       if (router_ != nullptr && flow_idx != flow::kNil && info.client_sent) {
         flow::FlowEntry& f = flows_.entry(flow_idx);
-        flow::RoutePin& pin = f.route;
-        if (pin.zone != 0xff && pin.path != route::kNoPath) {
-          router_->note_move({pkt.ts_ns, f.key, f.client, pin.path, route::kNoPath, route::Reroute::kZone});
-          pin.path = pin.mirror = route::kNoPath;
-          pin.zone = agents.sender_zone;
-        }
+        router_->unroute(f.route, agents.sender_zone, {pkt.ts_ns, f.key, f.client});
       }
       return {route::kNoEgress, d};
     }
@@ -199,24 +194,26 @@ Verdict Pipeline::route_flow(const packet::PacketView& pkt, const Staged& s, std
   }
   route::FlowFacts facts;
   facts.hash = s.hash;
-  const route::ClassView* view = &no_classes_;
   if (classifier_ != nullptr) {
     const classify::FlowClass& st = classifier_->state(flow_idx);
     facts.class_id = st.class_id;
     facts.tags = st.tags;
-    view = &view_of(classifier_->db_of(flow_idx)).route;
   }
   facts.zone = agents.sender_zone;
   facts.trust = agents.sender_trust;
   facts.anomaly = agents.sender_anomaly;
+  // The class view is looked up only to decide: a pinned flow's packets pay the check alone.
+  const auto view = [&]() -> const route::ClassView& {
+    return classifier_ != nullptr ? view_of(classifier_->db_of(flow_idx)).route : no_classes_;
+  };
   if (pin.zone == 0xff) {
-    pin = router_->decide(facts, *view);
+    pin = router_->decide(facts, view());
   } else if (const route::Reroute why = router_->check(pin, facts); why != route::Reroute::kNone) {
     const std::uint16_t from = pin.path;
     // Only the class being decided is silent: a tag found is an event even on an unknown flow.
     const bool provisional = why == route::Reroute::kContent && pin.class_id == classify::kUnknownClass &&
                              facts.class_id != classify::kUnknownClass && pin.tags == facts.tags;
-    pin = router_->decide(facts, *view);
+    pin = router_->decide(facts, view());
     if (pin.path != from && !provisional) router_->note_move({pkt.ts_ns, f.key, f.client, from, pin.path, why});
   }
   if (pin.path == route::kNoPath) return {route::kNoEgress, TCPR_DROP_NO_PATH};

@@ -274,6 +274,13 @@ Reroute Router::check(flow::RoutePin& pin, const FlowFacts& f) const noexcept {
   return Reroute::kNone;
 }
 
+void Router::unroute(flow::RoutePin& pin, std::uint8_t zone, const RouteEvent& where) noexcept {
+  if (pin.zone == 0xff || pin.path == kNoPath) return;   // never routed, or already nowhere
+  note_move({where.ts_ns, where.key, where.client, pin.path, kNoPath, Reroute::kZone});
+  pin.path = pin.mirror = kNoPath;
+  pin.zone = zone;
+}
+
 void Router::note_move(const RouteEvent& e) noexcept {
   ++counters_.moves;
   if (events_.size() < kEventBuffer) events_.push_back(e);

@@ -78,7 +78,6 @@ class LoadBoard {
     for (const auto& r : rows_) s += r.rate[path].load(std::memory_order_relaxed);
     return s;
   }
-  unsigned workers() const noexcept { return static_cast<unsigned>(rows_.size()); }
 
  private:
   struct alignas(64) Row {

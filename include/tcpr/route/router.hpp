@@ -98,6 +98,9 @@ class Router {
     if (path < kMaxPaths) bytes_[path] += bytes;
   }
   void note_move(const RouteEvent& e) noexcept;
+  // The zone gate now stops a routed flow's agent: the pin goes nowhere (a route event, reason
+  // zone) until the agent's zone changes again. `where` gives the time and the flow.
+  void unroute(flow::RoutePin& pin, std::uint8_t zone, const RouteEvent& where) noexcept;
 
   const RouteTable& table() const noexcept { return *table_; }
   bool up(std::uint16_t path) const noexcept { return path < kMaxPaths && ((up_ >> path) & 1u) != 0; }
