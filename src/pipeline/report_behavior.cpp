@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -73,6 +74,11 @@ Result<bool> write_events(const std::string& path, std::vector<behavior::ZoneEve
     lines.emplace_back(e.ts_ns, std::move(j));
   }
   const auto name = [&](std::uint16_t p) { return p < path_names.size() ? path_names[p] : std::string("drop"); };
+  // Workers' moves arrive in any order: by time, then by flow.
+  std::sort(moves.begin(), moves.end(), [](const route::RouteEvent& x, const route::RouteEvent& y) {
+    if (x.ts_ns != y.ts_ns) return x.ts_ns < y.ts_ns;
+    return std::memcmp(&x.key, &y.key, sizeof x.key) < 0;
+  });
   std::vector<std::pair<std::uint64_t, ordered_json>> route_lines;
   for (const auto& m : moves) {
     const bool a_client = m.client == packet::Side::kA;
@@ -89,10 +95,6 @@ Result<bool> write_events(const std::string& path, std::vector<behavior::ZoneEve
     j["reason"] = route::reroute_name(m.why);
     route_lines.emplace_back(m.ts_ns, std::move(j));
   }
-  // Workers' moves arrive in any order: by time, then by text.
-  std::sort(route_lines.begin(), route_lines.end(), [](const auto& x, const auto& y) {
-    return x.first != y.first ? x.first < y.first : x.second.dump() < y.second.dump();
-  });
   std::vector<std::pair<std::uint64_t, ordered_json>> all;
   all.reserve(lines.size() + route_lines.size());
   std::merge(std::make_move_iterator(lines.begin()), std::make_move_iterator(lines.end()),
