@@ -36,11 +36,11 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TCPR_XDP_FILTER_SLOTS);
+	__uint(max_entries, TCPR_XDP_INDEX_SLOTS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct tcpr_index_slot);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tcpr_filter SEC(".maps");
+} tcpr_index SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -95,33 +95,45 @@ static __always_inline void tcpr_count(__u32 slot)
 		*c += 1;
 }
 
-/* What the parser found: the two addresses (mapped), the L4 protocol and ports if any. */
-struct tcpr_frame {
-	struct tcpr_addr src, dst;
-	__u16 sport, dport;
-	__u8 proto;
-	__u8 has_ports;
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "tcpr_index_slot_of_words reads little-endian words: the guard reads them natively"
+#endif
+
+/* An address as tcpr_agents' key, and as two words for the index (tcpr_zone_of). */
+union tcpr_key {
+	struct tcpr_addr a;
+	__u64 w[2];
 };
 
-static __always_inline void tcpr_map_v4(struct tcpr_addr *a, __u32 be_addr)
+/* What the parser found: the two addresses (mapped), the L4 protocol, and where its header
+ * starts (l4_off; 0: none to read — a later fragment). Ports are read only when a QUARANTINED
+ * agent's exception needs them (tcpr_ports): most frames never do. */
+struct tcpr_frame {
+	union tcpr_key src, dst;
+	__u32 l4_off;
+	__u8 proto;
+};
+
+/* ::ffff:a.b.c.d; be_addr as it lies in the frame. */
+static __always_inline void tcpr_map_v4(union tcpr_key *k, __u32 be_addr)
 {
-	__builtin_memset(a->b, 0, 10);
-	a->b[10] = 0xff;
-	a->b[11] = 0xff;
-	__builtin_memcpy(&a->b[12], &be_addr, 4);
+	k->w[0] = 0;
+	k->w[1] = TCPR_V4_MAPPED_WORD2 | (__u64)be_addr << 32;
 }
 
-/* The L4 ports at data + off, when the header is there. */
-static __always_inline void tcpr_ports(struct tcpr_frame *f, void *data, void *end, __u32 off)
+/* The L4 ports (host order) of a TCP or UDP frame whose header is there; 0 otherwise. */
+static __always_inline int tcpr_ports(struct xdp_md *ctx, const struct tcpr_frame *f, __u16 *sport, __u16 *dport)
 {
-	if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
-		return;
-	__u16 *p = data + off;
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	if ((f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP) || f->l4_off == 0 || f->l4_off > 0xffff)
+		return 0;
+	__u16 *p = data + f->l4_off;
 	if ((void *)(p + 2) > end)
-		return;
-	f->sport = bpf_ntohs(p[0]);
-	f->dport = bpf_ntohs(p[1]);
-	f->has_ports = 1;
+		return 0;
+	*sport = bpf_ntohs(p[0]);
+	*dport = bpf_ntohs(p[1]);
+	return 1;
 }
 
 /* 1: an IP frame parsed into f; 0: not IP (passes); -reason: malformed (dropped, counted). */
@@ -153,16 +165,13 @@ static __always_inline int tcpr_parse(struct xdp_md *ctx, struct tcpr_frame *f)
 		__u32 ihl = (ip[0] & 0xf) * 4;
 		if (ihl < 20)
 			return -TCPR_DROP_IPV4_BAD_IHL;
-		__u32 s, d;
-		__builtin_memcpy(&s, ip + 12, 4);
-		__builtin_memcpy(&d, ip + 16, 4);
-		tcpr_map_v4(&f->src, s);
-		tcpr_map_v4(&f->dst, d);
+		/* Word loads: packet loads need not be aligned where XDP runs (x86-64, arm64). */
+		tcpr_map_v4(&f->src, *(__u32 *)(ip + 12));
+		tcpr_map_v4(&f->dst, *(__u32 *)(ip + 16));
 		f->proto = ip[9];
 		/* Later fragments carry no L4 header. */
 		__u16 frag = bpf_ntohs(*(__u16 *)(ip + 6)) & 0x1fff;
-		if (frag == 0)
-			tcpr_ports(f, data, end, off + ihl);
+		f->l4_off = frag == 0 ? off + ihl : 0;
 		return 1;
 	}
 	if (proto == TCPR_ETH_P_IPV6) {
@@ -171,8 +180,8 @@ static __always_inline int tcpr_parse(struct xdp_md *ctx, struct tcpr_frame *f)
 			return -TCPR_DROP_IPV6_TRUNCATED;
 		if ((ip[0] >> 4) != 6)
 			return -TCPR_DROP_IPV6_BAD_VERSION;
-		__builtin_memcpy(f->src.b, ip + 8, 16);
-		__builtin_memcpy(f->dst.b, ip + 24, 16);
+		__builtin_memcpy(f->src.a.b, ip + 8, 16);
+		__builtin_memcpy(f->dst.a.b, ip + 24, 16);
 		__u8 next = ip[6];
 		off += 40;
 		int fragmented = 0;
@@ -201,38 +210,60 @@ static __always_inline int tcpr_parse(struct xdp_md *ctx, struct tcpr_frame *f)
 		    next == IPPROTO_FRAGMENT || next == IPPROTO_AH)
 			return -TCPR_DROP_IPV6_EXT_CHAIN_TOO_LONG;
 		f->proto = next;
-		if (!fragmented && off < 0xffff)
-			tcpr_ports(f, data, end, off);
+		f->l4_off = fragmented ? 0 : off;
 		return 1;
 	}
 	return 0;
 }
 
-static __always_inline __u8 tcpr_zone_of(const struct tcpr_addr *a, __u8 dflt)
+/* The zone of an address: from its tcpr_index slot when the slot can tell (no agent there, or
+ * exactly one), else from tcpr_agents; an address that is not an agent is in the slot's
+ * other_zone (the default zone). The state is read before the address and zones (volatile: in
+ * that order) — the writer's rules in include/tcpr/abi/xdp.h rely on it. */
+static __always_inline __u8 tcpr_zone_of(const union tcpr_key *k)
 {
-	__u32 slot = tcpr_filter_slot(a->b);
-	__u32 *n = bpf_map_lookup_elem(&tcpr_filter, &slot);
-	if (n && *n == 0)
-		return dflt; /* no agent hashes here: not one */
-	struct tcpr_agent_value *v = bpf_map_lookup_elem(&tcpr_agents, a);
-	return v ? v->zone : dflt;
+	__u32 slot = tcpr_index_slot_of_words((__u32)k->w[0], (__u32)(k->w[0] >> 32), (__u32)k->w[1],
+					      (__u32)(k->w[1] >> 32));
+	struct tcpr_index_slot *ix = bpf_map_lookup_elem(&tcpr_index, &slot);
+	if (!ix)
+		return TCPR_ZONE_ISOLATED; /* cannot happen (slot < max_entries): fail closed */
+	__u8 state = *(volatile __u8 *)&ix->state;
+	if (state == TCPR_INDEX_SINGLE) {
+		/* Array values are 8-byte aligned in the kernel: two word loads. */
+		const volatile __u64 *w = (const volatile __u64 *)ix;
+		__u64 a0 = w[0];
+		__u64 a1 = w[1];
+		if (a0 == k->w[0] && a1 == k->w[1])
+			return *(volatile __u8 *)&ix->zone;
+		return *(volatile __u8 *)&ix->other_zone;
+	}
+	if (state == TCPR_INDEX_SHARED) {
+		struct tcpr_agent_value *v = bpf_map_lookup_elem(&tcpr_agents, &k->a);
+		if (v)
+			return v->zone;
+	}
+	return *(volatile __u8 *)&ix->other_zone;
 }
 
 /* The remediation and service exceptions of a QUARANTINED agent talking to `peer`. */
-static __always_inline int tcpr_quarantine_allows(const struct tcpr_frame *f, int agent_sends,
-						  const struct tcpr_addr *peer, const struct tcpr_settings *st)
+static __always_inline int tcpr_quarantine_allows(struct xdp_md *ctx, const struct tcpr_frame *f, int agent_sends,
+						  const union tcpr_key *peer)
 {
 	struct tcpr_lpm_key k = {.prefixlen = 128};
-	__builtin_memcpy(k.addr, peer->b, 16);
+	__builtin_memcpy(k.addr, peer->a.b, 16);
 	if (bpf_map_lookup_elem(&tcpr_remediation, &k))
 		return 1;
-	if (!f->has_ports)
+	__u16 sport, dport;
+	if (!tcpr_ports(ctx, f, &sport, &dport))
 		return 0;
-	__u16 agent_port = agent_sends ? f->sport : f->dport;
-	__u16 peer_port = agent_sends ? f->dport : f->sport;
-	if (st && st->allow_dhcp && f->proto == IPPROTO_UDP && agent_port == 68 && peer_port == 67)
-		return 1;
-	if (peer_port == 53 && bpf_map_lookup_elem(&tcpr_services, peer))
+	__u16 agent_port = agent_sends ? sport : dport;
+	__u16 peer_port = agent_sends ? dport : sport;
+	if (f->proto == IPPROTO_UDP && agent_port == 68 && peer_port == 67) {
+		__u32 zero = 0;
+		struct tcpr_settings *st = bpf_map_lookup_elem(&tcpr_settings, &zero);
+		return st && st->allow_dhcp;
+	}
+	if (peer_port == 53 && bpf_map_lookup_elem(&tcpr_services, &peer->a))
 		return 1;
 	return 0;
 }
@@ -266,7 +297,7 @@ static __always_inline void tcpr_sample(struct xdp_md *ctx, __u8 zone, __u8 dire
 /* 1: the frame may go on; 0: drop it. Counts either way. */
 static __always_inline int tcpr_guard(struct xdp_md *ctx)
 {
-	struct tcpr_frame f = {};
+	struct tcpr_frame f; /* tcpr_parse sets every field of an IP frame */
 	int r = tcpr_parse(ctx, &f);
 	if (r < 0) {
 		tcpr_count(tcpr_drop_counter_index(-r));
@@ -276,11 +307,8 @@ static __always_inline int tcpr_guard(struct xdp_md *ctx)
 		tcpr_count(tcpr_counter_index(TCPR_ZONE_TRUSTED, TCPR_XDP_PASS));
 		return 1;
 	}
-	__u32 zero = 0;
-	struct tcpr_settings *st = bpf_map_lookup_elem(&tcpr_settings, &zero);
-	__u8 dflt = st ? st->default_zone : TCPR_ZONE_TRUSTED;
-	__u8 zs = tcpr_zone_of(&f.src, dflt);
-	__u8 zd = tcpr_zone_of(&f.dst, dflt);
+	__u8 zs = tcpr_zone_of(&f.src);
+	__u8 zd = tcpr_zone_of(&f.dst);
 	int src_decides = zs >= zd;
 	__u8 zone = src_decides ? zs : zd;
 	if (zone >= TCPR_ZONE__COUNT)
@@ -290,8 +318,8 @@ static __always_inline int tcpr_guard(struct xdp_md *ctx)
 		return 0;
 	}
 	if (zone == TCPR_ZONE_QUARANTINED) {
-		const struct tcpr_addr *peer = src_decides ? &f.dst : &f.src;
-		if (tcpr_quarantine_allows(&f, src_decides, peer, st)) {
+		const union tcpr_key *peer = src_decides ? &f.dst : &f.src;
+		if (tcpr_quarantine_allows(ctx, &f, src_decides, peer)) {
 			tcpr_count(tcpr_counter_index(zone, TCPR_XDP_ALLOWED));
 			return 1;
 		}
@@ -300,6 +328,8 @@ static __always_inline int tcpr_guard(struct xdp_md *ctx)
 	}
 	if (zone == TCPR_ZONE_MONITORED) {
 		tcpr_count(tcpr_counter_index(zone, TCPR_XDP_COUNTED));
+		__u32 zero = 0;
+		struct tcpr_settings *st = bpf_map_lookup_elem(&tcpr_settings, &zero);
 		if (st && st->sample_monitored)
 			tcpr_sample(ctx, zone, src_decides ? 0 : 1);
 		return 1;

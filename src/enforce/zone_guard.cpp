@@ -10,6 +10,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -66,6 +67,8 @@ struct ZoneGuard::Skel {
 
 Result<std::unique_ptr<ZoneGuard>> ZoneGuard::open(const GuardConfig& cfg) {
   if (auto r = prepare_dir(cfg.bpffs); !r) return Error{r.error()};
+  // tcpr_index replaced the counting filter of earlier builds; its pin would only linger.
+  ::unlink((cfg.bpffs + "/tcpr_filter").c_str());
   libbpf_set_print([](enum libbpf_print_level level, const char* fmt, va_list args) -> int {
     return level == LIBBPF_WARN ? std::vfprintf(stderr, fmt, args) : 0;
   });
@@ -85,16 +88,17 @@ Result<std::unique_ptr<ZoneGuard>> ZoneGuard::open(const GuardConfig& cfg) {
   ::unlink(pin.c_str());
   if (const int err = bpf_program__pin(g->skel_->obj->progs.tcpr_zone_guard, pin.c_str()); err != 0)
     return Error{fmt::format("cannot pin the zone guard at {}: {}", pin, errstr(err))};
-  if (auto r = g->write_policy(cfg); !r) return Error{r.error()};
+  g->default_zone_ = cfg.default_zone;
   if (auto r = g->load_mirror(); !r) return Error{r.error()};
+  if (auto r = g->write_policy(cfg); !r) return Error{r.error()};
   return g;
 }
 
-// tcpr_agents as pinned (a restart finds the last run's entries), and tcpr_filter made exact for
-// it in one batch: raising a slot is safe at any time, and no slot falls below its entries' count.
+// tcpr_agents as pinned (a restart finds the last run's entries), and tcpr_index made to show it:
+// what the slots hold is read back (a run that died between its two writes left them behind
+// tcpr_agents, never ahead of it) and every slot that differs is written by the rules.
 Result<bool> ZoneGuard::load_mirror() {
   const int fd = agents_fd();
-  counts_.assign(TCPR_XDP_FILTER_SLOTS, 0);
   tcpr_addr key{}, prev{};
   bool first = true;
   while (bpf_map_get_next_key(fd, first ? nullptr : &prev, &key) == 0) {
@@ -102,21 +106,78 @@ Result<bool> ZoneGuard::load_mirror() {
     prev = key;
     tcpr_agent_value v{};
     if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
-    mirror_[std::string(reinterpret_cast<const char*>(key.b), sizeof key.b)] = v;
-    ++counts_[tcpr_filter_slot(key.b)];
+    const std::string k(reinterpret_cast<const char*>(key.b), sizeof key.b);
+    mirror_[k] = v;
+    members_[tcpr_index_slot_of(key.b)].push_back(k);
   }
-  std::vector<std::uint32_t> slots(TCPR_XDP_FILTER_SLOTS);
-  for (std::uint32_t i = 0; i < TCPR_XDP_FILTER_SLOTS; ++i) slots[i] = i;
-  auto count = static_cast<std::uint32_t>(slots.size());
-  LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
-  if (bpf_map_update_batch(bpf_map__fd(skel_->obj->maps.tcpr_filter), slots.data(), counts_.data(), &count, &bo) != 0)
-    return Error{fmt::format("cannot write tcpr_filter: {}", std::strerror(errno))};
-  return true;
+  written_.assign(TCPR_XDP_INDEX_SLOTS, tcpr_index_slot{});
+  std::vector<std::uint32_t> keys(TCPR_XDP_INDEX_SLOTS);
+  std::uint32_t out_batch = 0, count = TCPR_XDP_INDEX_SLOTS;
+  LIBBPF_OPTS(bpf_map_batch_opts, bo);
+  const int ix = bpf_map__fd(skel_->obj->maps.tcpr_index);
+  // An array's batch lookup returns every slot in one call (ENOENT: "and that was the last").
+  if (bpf_map_lookup_batch(ix, nullptr, &out_batch, keys.data(), written_.data(), &count, &bo) != 0 && errno != ENOENT)
+    return Error{fmt::format("cannot read tcpr_index: {}", std::strerror(errno))};
+  std::vector<std::uint32_t> differ;
+  for (std::uint32_t s = 0; s < TCPR_XDP_INDEX_SLOTS; ++s) {
+    const tcpr_index_slot want = desired_slot(s);
+    if (want.state != written_[s].state || want.other_zone != written_[s].other_zone ||
+        (want.state == TCPR_INDEX_SINGLE && std::memcmp(&want, &written_[s], sizeof want) != 0))
+      differ.push_back(s);
+  }
+  return sync_slots(differ);
 }
 
-Result<bool> ZoneGuard::write_filter_slot(std::uint32_t slot) {
-  if (bpf_map_update_elem(bpf_map__fd(skel_->obj->maps.tcpr_filter), &slot, &counts_[slot], BPF_ANY) != 0)
-    return Error{fmt::format("cannot write tcpr_filter: {}", std::strerror(errno))};
+tcpr_index_slot ZoneGuard::desired_slot(std::uint32_t slot) const {
+  tcpr_index_slot v = written_[slot];
+  const auto it = members_.find(slot);
+  const std::size_t n = it == members_.end() ? 0 : it->second.size();
+  v.state = n == 0 ? TCPR_INDEX_EMPTY : n == 1 ? TCPR_INDEX_SINGLE : TCPR_INDEX_SHARED;
+  v.other_zone = default_zone_;
+  if (n == 1) {
+    std::memcpy(v.addr, it->second.front().data(), 16);
+    v.zone = mirror_.at(it->second.front()).zone;
+  }
+  return v;
+}
+
+// Each slot goes from what it holds to what it should hold in at most three writes (the rules in
+// include/tcpr/abi/xdp.h): out of SINGLE by its state byte; the new address while the state is not
+// SINGLE; into SINGLE by its state byte. Step k of every slot goes in batch k.
+Result<bool> ZoneGuard::sync_slots(const std::vector<std::uint32_t>& slots) {
+  std::vector<std::uint32_t> keys[3];
+  std::vector<tcpr_index_slot> values[3];
+  auto emit = [&](unsigned step, std::uint32_t slot, const tcpr_index_slot& v) {
+    keys[step].push_back(slot);
+    values[step].push_back(v);
+  };
+  for (const std::uint32_t s : slots) {
+    const tcpr_index_slot want = desired_slot(s);
+    tcpr_index_slot v = written_[s];
+    const bool other_moves = v.other_zone != want.other_zone;   // a single byte: any write may carry it
+    v.other_zone = want.other_zone;
+    if (want.state != TCPR_INDEX_SINGLE) {
+      if (v.state != want.state || other_moves) v.state = want.state, emit(0, s, v);
+    } else if (v.state == TCPR_INDEX_SINGLE && std::memcmp(v.addr, want.addr, 16) == 0) {
+      if (v.zone != want.zone || other_moves) v.zone = want.zone, emit(0, s, v);
+    } else {
+      if (v.state == TCPR_INDEX_SINGLE) v.state = TCPR_INDEX_SHARED, emit(0, s, v);
+      std::memcpy(v.addr, want.addr, 16);
+      v.zone = want.zone;
+      emit(1, s, v);
+      v.state = TCPR_INDEX_SINGLE;
+      emit(2, s, v);
+    }
+    written_[s] = v;
+  }
+  const int fd = bpf_map__fd(skel_->obj->maps.tcpr_index);
+  for (unsigned step = 0; step < 3; ++step) {
+    if (keys[step].empty()) continue;
+    auto count = static_cast<std::uint32_t>(keys[step].size());
+    LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
+    if (bpf_map_update_batch(fd, keys[step].data(), values[step].data(), &count, &bo) != 0)
+      return Error{fmt::format("cannot write tcpr_index: {}", std::strerror(errno))};
+  }
   return true;
 }
 
@@ -155,6 +216,12 @@ Result<bool> ZoneGuard::write_policy(const GuardConfig& cfg) {
   st.epoch = ++epoch_;
   if (bpf_map_update_elem(bpf_map__fd(skel_->obj->maps.tcpr_settings), &zero, &st, BPF_ANY) != 0)
     return Error{fmt::format("cannot write tcpr_settings: {}", std::strerror(errno))};
+  // The guard reads the default zone from the index slots.
+  default_zone_ = cfg.default_zone;
+  std::vector<std::uint32_t> moved;
+  for (std::uint32_t s = 0; s < written_.size(); ++s)
+    if (written_[s].other_zone != default_zone_) moved.push_back(s);
+  if (auto r = sync_slots(moved); !r) return r;
   // Replace the remediation trie and the services: delete what is there, write the config.
   const int rem = bpf_map__fd(skel_->obj->maps.tcpr_remediation);
   tcpr_lpm_key lk{}, next{};
@@ -177,43 +244,48 @@ Result<bool> ZoneGuard::write_policy(const GuardConfig& cfg) {
   return true;
 }
 
+// tcpr_agents first, then the index slots, then deletions from tcpr_agents: a slot never shows
+// an entry that is not in the hash map.
 Result<bool> ZoneGuard::apply(const std::vector<AgentEntry>& set, const std::vector<packet::IpAddr>& removed) {
   const int fd = agents_fd();
   ++epoch_;
+  std::vector<std::uint32_t> touched;
   if (!set.empty()) {
     std::vector<tcpr_addr> keys;
     std::vector<tcpr_agent_value> values;
-    std::unordered_set<std::string> fresh;
     keys.reserve(set.size());
     values.reserve(set.size());
     for (const auto& e : set) {
       keys.push_back(to_key(e.addr));
       values.push_back({e.zone, e.flags, 0, epoch_});
-      // A new address (once, if it comes twice): its slot is counted before the entry exists.
-      if (!mirror_.count(key_of(e.addr)) && fresh.insert(key_of(e.addr)).second) {
-        const std::uint32_t slot = tcpr_filter_slot(e.addr.b);
-        ++counts_[slot];
-        if (auto r = write_filter_slot(slot); !r) return r;
-      }
     }
     auto count = static_cast<std::uint32_t>(keys.size());
     LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
     if (bpf_map_update_batch(fd, keys.data(), values.data(), &count, &bo) != 0)
       return Error{fmt::format("cannot write tcpr_agents ({} of {} written): {}", count, keys.size(), std::strerror(errno))};
-    for (std::size_t i = 0; i < set.size(); ++i) mirror_[key_of(set[i].addr)] = values[i];
+    for (std::size_t i = 0; i < set.size(); ++i) {
+      const std::string k = key_of(set[i].addr);
+      const std::uint32_t slot = tcpr_index_slot_of(set[i].addr.b);
+      // A new address (once, if it comes twice: two workers' local decisions) joins its slot.
+      if (mirror_.insert_or_assign(k, values[i]).second) members_[slot].push_back(k);
+      touched.push_back(slot);
+    }
   }
+  std::vector<tcpr_addr> gone;
   for (const auto& a : removed) {
     const std::string k = key_of(a);
-    if (!mirror_.count(k)) continue;
-    const tcpr_addr key = to_key(a);
+    if (mirror_.erase(k) == 0) continue;
+    const std::uint32_t slot = tcpr_index_slot_of(a.b);
+    auto& m = members_[slot];
+    m.erase(std::find(m.begin(), m.end(), k));
+    if (m.empty()) members_.erase(slot);
+    touched.push_back(slot);
+    gone.push_back(to_key(a));
+  }
+  if (auto r = sync_slots(touched); !r) return r;
+  for (const auto& key : gone)
     if (bpf_map_delete_elem(fd, &key) != 0 && errno != ENOENT)
       return Error{fmt::format("cannot delete from tcpr_agents: {}", std::strerror(errno))};
-    mirror_.erase(k);
-    // Gone from the map: only now may its slot count go down.
-    const std::uint32_t slot = tcpr_filter_slot(a.b);
-    if (counts_[slot] != 0) --counts_[slot];
-    if (auto r = write_filter_slot(slot); !r) return r;
-  }
   return true;
 }
 

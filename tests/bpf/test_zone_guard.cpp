@@ -11,7 +11,10 @@
 #include <bpf/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
+#include <map>
 #include <filesystem>
 #include <string>
 
@@ -288,15 +291,171 @@ TEST_CASE("reconcile leaves exactly the given agents; a second load reuses the p
   tcpr_addr k41{};
   std::memcpy(k41.b, v6(41).b, 16);
   CHECK(bpf_map_lookup_elem(g->agents_fd(), &k41, &v70) != 0);
-  // The same address twice in one batch (two workers' local decisions) counts its filter slot once:
-  // after its removal the slot is back where it was.
-  const int filter = bpf_obj_get((dir.path + "/tcpr_filter").c_str());
-  REQUIRE(filter >= 0);
-  std::uint32_t slot = tcpr_filter_slot(v6(90).b), before = 0, after = 0;
-  REQUIRE(bpf_map_lookup_elem(filter, &slot, &before) == 0);
+  // The same address twice in one batch (two workers' local decisions) joins its index slot once:
+  // after its removal the slot is as it was.
+  const int index = bpf_obj_get((dir.path + "/tcpr_index").c_str());
+  REQUIRE(index >= 0);
+  std::uint32_t slot = tcpr_index_slot_of(v6(90).b);
+  tcpr_index_slot before{}, during{}, after{};
+  REQUIRE(bpf_map_lookup_elem(index, &slot, &before) == 0);
+  REQUIRE(before.state == TCPR_INDEX_EMPTY);   // no other test address shares it (else say so here)
   REQUIRE(g->apply({{v6(90), TCPR_ZONE_QUARANTINED, 0}, {v6(90), TCPR_ZONE_QUARANTINED, 0}}, {}).ok());
+  REQUIRE(bpf_map_lookup_elem(index, &slot, &during) == 0);
+  CHECK(during.state == TCPR_INDEX_SINGLE);
+  CHECK(std::memcmp(during.addr, v6(90).b, 16) == 0);
+  CHECK(during.zone == TCPR_ZONE_QUARANTINED);
   REQUIRE(g->apply({}, {v6(90)}).ok());
-  REQUIRE(bpf_map_lookup_elem(filter, &slot, &after) == 0);
-  CHECK(after == before);
-  ::close(filter);
+  REQUIRE(bpf_map_lookup_elem(index, &slot, &after) == 0);
+  CHECK(after.state == TCPR_INDEX_EMPTY);
+  ::close(index);
+}
+
+// tcpr_index (include/tcpr/abi/xdp.h): addresses sharing a slot. Three agent addresses and one
+// address that is not an agent, all in one slot (found by search), through every state the slot
+// can be in; the guard's verdict for each address, and the slot's bytes, after every step.
+TEST_CASE("index slots shared by several agents and by addresses that are not agents", "[bpf]") {
+  PinDir dir;
+  std::unique_ptr<ZoneGuard> g;
+  if (!bpf_available(g, dir.path)) return;
+  // 10.x.y.z addresses in the slot of 10.7.0.1 (a multiplicative hash spreads one /16 without a
+  // collision: the search spans the /8).
+  std::vector<std::array<std::uint8_t, 4>> same;
+  const std::uint32_t target = tcpr_index_slot_of(v4(std::array<std::uint8_t, 4>{10, 7, 0, 1}.data()).b);
+  for (std::uint32_t i = (7u << 16) | 1; i < (1u << 24) && same.size() < 4; ++i) {
+    const std::array<std::uint8_t, 4> a{10, static_cast<std::uint8_t>(i >> 16), static_cast<std::uint8_t>(i >> 8),
+                                        static_cast<std::uint8_t>(i)};
+    if (tcpr_index_slot_of(v4(a.data()).b) == target) same.push_back(a);
+  }
+  REQUIRE(same.size() == 4);
+  const auto& a = same[0];
+  const auto& b = same[1];
+  const auto& c = same[2];
+  const auto& n = same[3];   // never an agent
+  const int index = bpf_obj_get((dir.path + "/tcpr_index").c_str());
+  REQUIRE(index >= 0);
+  auto slot = [&] {
+    tcpr_index_slot s{};
+    std::uint32_t k = target;
+    REQUIRE(bpf_map_lookup_elem(index, &k, &s) == 0);
+    return s;
+  };
+  // A frame from x to a server that is not an agent: dropped only when x is ISOLATED here.
+  auto verdict = [&](const std::array<std::uint8_t, 4>& x) { return run(*g, tcp4(x.data(), 40000, kServer4, 443)).verdict; };
+
+  REQUIRE(g->apply({{v4(a.data()), TCPR_ZONE_ISOLATED, 0}}, {}).ok());
+  tcpr_index_slot s = slot();
+  CHECK(s.state == TCPR_INDEX_SINGLE);
+  CHECK(std::memcmp(s.addr, v4(a.data()).b, 16) == 0);
+  CHECK(s.zone == TCPR_ZONE_ISOLATED);
+  CHECK(s.other_zone == TCPR_ZONE_TRUSTED);
+  CHECK(verdict(a) == kDrop);
+  CHECK(verdict(n) == kPass);   // same slot, another address: not an agent
+  // Two agents: the slot sends the guard to tcpr_agents.
+  REQUIRE(g->apply({{v4(b.data()), TCPR_ZONE_ISOLATED, 0}}, {}).ok());
+  CHECK(slot().state == TCPR_INDEX_SHARED);
+  CHECK(verdict(a) == kDrop);
+  CHECK(verdict(b) == kDrop);
+  CHECK(verdict(n) == kPass);
+  // Three, then a zone change inside a shared slot.
+  REQUIRE(g->apply({{v4(c.data()), TCPR_ZONE_MONITORED, 0}, {v4(a.data()), TCPR_ZONE_MONITORED, 0}}, {}).ok());
+  CHECK(slot().state == TCPR_INDEX_SHARED);
+  CHECK(verdict(a) == kPass);
+  CHECK(verdict(b) == kDrop);
+  CHECK(run(*g, tcp4(c.data(), 40000, kServer4, 443)).delta[tcpr_counter_index(TCPR_ZONE_MONITORED, TCPR_XDP_COUNTED)] == 1);
+  // Back to one agent, b: the slot answers by itself again, with b's address.
+  REQUIRE(g->apply({}, {v4(a.data()), v4(c.data())}).ok());
+  s = slot();
+  CHECK(s.state == TCPR_INDEX_SINGLE);
+  CHECK(std::memcmp(s.addr, v4(b.data()).b, 16) == 0);
+  CHECK(s.zone == TCPR_ZONE_ISOLATED);
+  CHECK(verdict(a) == kPass);
+  CHECK(verdict(b) == kDrop);
+  // Another default zone: written into every slot, read for every address that is not an agent.
+  GuardConfig monitored = guard_config(dir.path);
+  monitored.default_zone = TCPR_ZONE_MONITORED;
+  REQUIRE(g->write_policy(monitored).ok());
+  CHECK(slot().other_zone == TCPR_ZONE_MONITORED);
+  tcpr_index_slot far{};
+  std::uint32_t far_key = (target + 1000) % TCPR_XDP_INDEX_SLOTS;
+  REQUIRE(bpf_map_lookup_elem(index, &far_key, &far) == 0);
+  CHECK(far.other_zone == TCPR_ZONE_MONITORED);
+  // n is not an agent and the server is not one either: both in the default zone.
+  const Run rn = run(*g, tcp4(n.data(), 40000, kServer4, 443));
+  CHECK(rn.verdict == kPass);
+  check_counter(rn, tcpr_counter_index(TCPR_ZONE_MONITORED, TCPR_XDP_COUNTED));
+  CHECK(verdict(b) == kDrop);
+  // A restart over the same pins finds the slot as it was and answers the same.
+  g.reset();
+  auto again = ZoneGuard::open(monitored);
+  REQUIRE(again.ok());
+  g = std::move(again.value());
+  s = slot();
+  CHECK(s.state == TCPR_INDEX_SINGLE);
+  CHECK(std::memcmp(s.addr, v4(b.data()).b, 16) == 0);
+  CHECK(verdict(b) == kDrop);
+  CHECK(verdict(a) == kPass);
+  // Empty again: the address bytes may stay, the state says nobody is there.
+  REQUIRE(g->reconcile({}).ok());
+  CHECK(slot().state == TCPR_INDEX_EMPTY);
+  CHECK(verdict(b) == kPass);
+  ::close(index);
+}
+
+// After any sequence of writes every slot says what tcpr_agents holds: its state is the number of
+// entries hashing to it (0, 1, more), and a SINGLE slot holds that entry's address and zone.
+TEST_CASE("the index agrees with tcpr_agents after random writes", "[bpf]") {
+  PinDir dir;
+  std::unique_ptr<ZoneGuard> g;
+  if (!bpf_available(g, dir.path)) return;
+  // 40 addresses in 4 slots (10 each), so slots go through every state many times.
+  std::vector<packet::IpAddr> pool;
+  std::vector<std::uint32_t> slots;
+  for (std::uint32_t i = 1; i < (1u << 24) && pool.size() < 40; ++i) {
+    const std::uint8_t a[4] = {10, static_cast<std::uint8_t>(i >> 16), static_cast<std::uint8_t>(i >> 8),
+                               static_cast<std::uint8_t>(i)};
+    const std::uint32_t s = tcpr_index_slot_of(v4(a).b);
+    const auto it = std::find(slots.begin(), slots.end(), s);
+    if (it == slots.end() && slots.size() < 4) slots.push_back(s);
+    if (std::find(slots.begin(), slots.end(), s) == slots.end()) continue;
+    if (std::count_if(pool.begin(), pool.end(), [&](const packet::IpAddr& p) { return tcpr_index_slot_of(p.b) == s; }) < 10)
+      pool.push_back(v4(a));
+  }
+  REQUIRE(pool.size() == 40);
+  const int index = bpf_obj_get((dir.path + "/tcpr_index").c_str());
+  REQUIRE(index >= 0);
+  std::uint64_t x = 0x9e3779b97f4a7c15ull;
+  auto rnd = [&x] { x ^= x << 13, x ^= x >> 7, x ^= x << 17; return x; };
+  for (int step = 0; step < 300; ++step) {
+    std::vector<AgentEntry> set;
+    std::vector<packet::IpAddr> removed;
+    for (int k = static_cast<int>(rnd() % 5); k >= 0; --k) {
+      const auto& a = pool[rnd() % pool.size()];
+      if (rnd() % 3 == 0) removed.push_back(a);
+      else set.push_back({a, static_cast<std::uint8_t>(1 + rnd() % 3), 0});
+    }
+    REQUIRE(g->apply(set, removed).ok());
+    // What tcpr_agents holds, read back from the kernel.
+    std::map<std::uint32_t, std::vector<std::pair<tcpr_addr, tcpr_agent_value>>> by_slot;
+    tcpr_addr k{}, prev{};
+    bool first = true;
+    while (bpf_map_get_next_key(g->agents_fd(), first ? nullptr : &prev, &k) == 0) {
+      first = false;
+      prev = k;
+      tcpr_agent_value v{};
+      REQUIRE(bpf_map_lookup_elem(g->agents_fd(), &k, &v) == 0);
+      by_slot[tcpr_index_slot_of(k.b)].push_back({k, v});
+    }
+    for (std::uint32_t s : slots) {
+      tcpr_index_slot got{};
+      REQUIRE(bpf_map_lookup_elem(index, &s, &got) == 0);
+      const auto& members = by_slot[s];
+      INFO("step " << step << " slot " << s << " entries " << members.size());
+      CHECK(got.state == (members.empty() ? TCPR_INDEX_EMPTY : members.size() == 1 ? TCPR_INDEX_SINGLE : TCPR_INDEX_SHARED));
+      if (members.size() == 1) {
+        CHECK(std::memcmp(got.addr, members[0].first.b, 16) == 0);
+        CHECK(got.zone == members[0].second.zone);
+      }
+    }
+  }
+  ::close(index);
 }

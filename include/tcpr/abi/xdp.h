@@ -9,7 +9,7 @@
  *
  * Maps (pinned under the bpffs directory of `[enforce] bpffs`, default /sys/fs/bpf/tcp-route/):
  *   tcpr_agents       hash   tcpr_addr → struct tcpr_agent_value   (agents not in the default zone)
- *   tcpr_filter       array  slot → __u32 count                     (in front of tcpr_agents)
+ *   tcpr_index        array  slot → struct tcpr_index_slot          (in front of tcpr_agents)
  *   tcpr_remediation  LPM    struct tcpr_lpm_key → __u8 (1)        (where QUARANTINED may go)
  *   tcpr_services     hash   tcpr_addr → __u8 (1)                  (DNS servers QUARANTINED may ask)
  *   tcpr_settings     array  [0] → struct tcpr_settings
@@ -47,22 +47,55 @@ struct tcpr_addr {
 };
 
 /*
- * tcpr_filter: a counting filter in front of tcpr_agents — per slot, how many addresses in
- * tcpr_agents hash to it. An array lookup is inlined by the verifier (a few ns) where a hash map
- * lookup is a helper call (~20 ns), so a frame whose addresses are not agents (servers, the
- * internet) skips the hash map. The writer counts up before inserting and down after deleting, so
- * the guard never skips a present entry.
+ * tcpr_index: a direct-mapped index in front of tcpr_agents. An ARRAY lookup is inlined by the
+ * verifier (a few instructions) where a hash-map lookup is a helper call (~20 ns, and a frame
+ * needs one per address), so the guard asks the hash map only when the slot cannot answer:
+ *   TCPR_INDEX_EMPTY   no entry of tcpr_agents hashes to this slot: the address is not an agent;
+ *   TCPR_INDEX_SINGLE  exactly one does, the address and zone in the slot: an address equal to it
+ *                      is that agent, any other address is not an agent;
+ *   TCPR_INDEX_SHARED  several do: look in tcpr_agents.
+ * Every slot also holds the zone of an address that is not an agent (the settings' default
+ * zone), so the guard's common path reads no other map.
+ * The writer (src/enforce/zone_guard.cpp) keeps three rules, so that a reader racing a write (an
+ * array update is a plain copy: a reader may see any mix of old and new bytes) never gets a
+ * wrong answer, only a late one: an entry is in tcpr_agents before a slot shows it and leaves
+ * tcpr_agents after no slot shows it; a write that changes a slot's address bytes has a state
+ * other than SINGLE before and after; a write into or out of SINGLE changes only the state byte
+ * (and the zone bytes, single bytes). The guard reads the state before the address.
+ * 32 bytes a slot: the guard finds it with a shift rather than a multiplication.
  */
-#define TCPR_XDP_FILTER_BITS 16
-#define TCPR_XDP_FILTER_SLOTS (1u << TCPR_XDP_FILTER_BITS)
+#define TCPR_XDP_INDEX_BITS 18
+#define TCPR_XDP_INDEX_SLOTS (1u << TCPR_XDP_INDEX_BITS)
 
-static inline tcpr_u32 tcpr_filter_slot(const tcpr_u8 *a)
+enum tcpr_index_state { TCPR_INDEX_EMPTY = 0, TCPR_INDEX_SINGLE = 1, TCPR_INDEX_SHARED = 2 };
+
+struct tcpr_index_slot {
+	tcpr_u8 addr[16];    /* SINGLE: the agent's address (as in tcpr_agents' key) */
+	tcpr_u8 zone;        /* SINGLE: its zone */
+	tcpr_u8 state;       /* enum tcpr_index_state */
+	tcpr_u8 other_zone;  /* any address that is not an agent: tcpr_settings.default_zone */
+	tcpr_u8 reserved[13];
+};
+
+/* The slot of an address given as its four 32-bit words, each read little-endian from the key's
+ * bytes (the guard reads them from the frame; the writer composes them from bytes). */
+static inline tcpr_u32 tcpr_index_slot_of_words(tcpr_u32 w0, tcpr_u32 w1, tcpr_u32 w2, tcpr_u32 w3)
 {
-	tcpr_u32 x = 0;
-	for (int i = 0; i < 16; i += 4)
-		x ^= (tcpr_u32)a[i] | (tcpr_u32)a[i + 1] << 8 | (tcpr_u32)a[i + 2] << 16 | (tcpr_u32)a[i + 3] << 24;
-	return (x * 2654435761u) >> (32 - TCPR_XDP_FILTER_BITS);
+	return ((w0 ^ w1 ^ w2 ^ w3) * 2654435761u) >> (32 - TCPR_XDP_INDEX_BITS);
 }
+
+static inline tcpr_u32 tcpr_le32(const tcpr_u8 *p)
+{
+	return (tcpr_u32)p[0] | (tcpr_u32)p[1] << 8 | (tcpr_u32)p[2] << 16 | (tcpr_u32)p[3] << 24;
+}
+
+static inline tcpr_u32 tcpr_index_slot_of(const tcpr_u8 *a)
+{
+	return tcpr_index_slot_of_words(tcpr_le32(a), tcpr_le32(a + 4), tcpr_le32(a + 8), tcpr_le32(a + 12));
+}
+
+/* An IPv4 address's mapped form ::ffff:a.b.c.d has words 0, 0, 0xffff0000 and the address. */
+#define TCPR_V4_MAPPED_WORD2 0xffff0000u
 
 struct tcpr_agent_value {
 	tcpr_u8 zone;      /* enum tcpr_zone */
@@ -79,7 +112,8 @@ struct tcpr_lpm_key {
 };
 
 struct tcpr_settings {
-	tcpr_u8 default_zone;      /* zone of addresses not in tcpr_agents (TRUSTED: pass) */
+	tcpr_u8 default_zone;      /* zone of addresses not in tcpr_agents (TRUSTED: pass); the guard
+	                              reads it from tcpr_index's other_zone, written from this */
 	tcpr_u8 sample_monitored;  /* 1: MONITORED agents' headers to tcpr_samples */
 	tcpr_u8 allow_dhcp;        /* 1: QUARANTINED agents may use DHCP (UDP 68 → 67) */
 	tcpr_u8 reserved;
@@ -123,6 +157,8 @@ struct tcpr_sample {
 #ifdef __cplusplus
 static_assert(sizeof(tcpr_addr) == 16);
 static_assert(sizeof(tcpr_agent_value) == 8 && offsetof(tcpr_agent_value, epoch) == 4);
+static_assert(sizeof(tcpr_index_slot) == 32 && offsetof(tcpr_index_slot, zone) == 16 &&
+              offsetof(tcpr_index_slot, state) == 17 && offsetof(tcpr_index_slot, other_zone) == 18);
 static_assert(sizeof(tcpr_lpm_key) == 20 && offsetof(tcpr_lpm_key, addr) == 4);
 static_assert(sizeof(tcpr_settings) == 8 && offsetof(tcpr_settings, epoch) == 4);
 static_assert(sizeof(tcpr_sample) == 16 + TCPR_XDP_SAMPLE_BYTES && offsetof(tcpr_sample, data) == 16);
@@ -130,6 +166,9 @@ static_assert(sizeof(tcpr_sample) == 16 + TCPR_XDP_SAMPLE_BYTES && offsetof(tcpr
 _Static_assert(sizeof(struct tcpr_addr) == 16, "tcpr_addr");
 _Static_assert(sizeof(struct tcpr_agent_value) == 8, "tcpr_agent_value");
 _Static_assert(__builtin_offsetof(struct tcpr_agent_value, epoch) == 4, "tcpr_agent_value.epoch");
+_Static_assert(sizeof(struct tcpr_index_slot) == 32, "tcpr_index_slot");
+_Static_assert(__builtin_offsetof(struct tcpr_index_slot, other_zone) == 18, "tcpr_index_slot.other_zone");
+_Static_assert(__builtin_offsetof(struct tcpr_index_slot, state) == 17, "tcpr_index_slot.state");
 _Static_assert(sizeof(struct tcpr_lpm_key) == 20, "tcpr_lpm_key");
 _Static_assert(__builtin_offsetof(struct tcpr_lpm_key, addr) == 4, "tcpr_lpm_key.addr");
 _Static_assert(sizeof(struct tcpr_settings) == 8, "tcpr_settings");

@@ -4,8 +4,9 @@
 // interfaces, and writes the agents' zones into the maps.
 //
 // The maps are plain hash/LPM/array maps (include/tcpr/abi/xdp.h); writes are batched
-// (BPF_MAP_UPDATE_BATCH), and tcpr_filter's counts are kept so that the guard never skips an entry
-// that is present (counted up before an insert, down after a delete). reconcile() makes tcpr_agents equal to a given set — writes what differs
+// (BPF_MAP_UPDATE_BATCH), and tcpr_index — the direct-mapped index the guard reads before the hash
+// map — is written by the rules in include/tcpr/abi/xdp.h, so that a racing reader is never wrong,
+// only late. reconcile() makes tcpr_agents equal to a given set — writes what differs
 // and deletes what is not in it — so stale entries of an earlier run do not survive a start.
 // Programs attached by netlink stay attached, and pinned maps stay, when the process exits:
 // enforcement holds while the dataplane restarts. detach_all() undoes that (--detach-on-exit).
@@ -87,15 +88,19 @@ class ZoneGuard {
  private:
   ZoneGuard() = default;
   Result<bool> load_mirror();
-  Result<bool> write_filter_slot(std::uint32_t slot);
+  tcpr_index_slot desired_slot(std::uint32_t slot) const;
+  Result<bool> sync_slots(const std::vector<std::uint32_t>& slots);
   struct Skel;
   Skel* skel_ = nullptr;
   std::string dir_;
   std::vector<std::string> attached_;
   std::uint32_t epoch_ = 0;
-  // What tcpr_agents holds (this process is its only writer), and tcpr_filter's counts.
+  // What tcpr_agents holds (this process is its only writer); per tcpr_index slot the keys
+  // hashing there, and what the slot holds.
   std::unordered_map<std::string, tcpr_agent_value> mirror_;
-  std::vector<std::uint32_t> counts_;
+  std::unordered_map<std::uint32_t, std::vector<std::string>> members_;
+  std::vector<tcpr_index_slot> written_;
+  std::uint8_t default_zone_ = TCPR_ZONE_TRUSTED;
 };
 
 // Without a loaded guard (tcp-routectl): attach the pinned program of `bpffs` to an interface,
