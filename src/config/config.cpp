@@ -139,6 +139,7 @@ Result<Config> parse_config(std::string_view text, const std::string& source_nam
     detail::read_behavior(root, cfg);
     detail::read_routing(root, cfg);
     detail::read_enforce(root, cfg);
+    detail::read_control(root, cfg);
     if (const toml::table* t = root.get_table("replay")) {
       Reader r(*t, "replay", cfg.source);
       r.get_string("ingress", cfg.replay_ingress);

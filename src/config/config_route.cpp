@@ -206,4 +206,23 @@ void read_enforce(Reader& root, Config& cfg) {
     r.fail(*t, fmt::format("'enforce.bpffs' = '{}' must be a directory under /sys/fs/bpf", e.bpffs));
 }
 
+void read_control(Reader& root, Config& cfg) {
+  const toml::table* t = root.get_table("control");
+  if (t == nullptr) return;
+  control::ControlConfig& c = cfg.control;
+  Reader r(*t, "control", cfg.source);
+  r.get_bool("enabled", c.enabled);
+  r.get_string("socket", c.socket);
+  r.get_string("group", c.group);
+  r.get_uint("max_clients", c.max_clients, 1, 1024);
+  r.get_uint("max_line", c.max_line, 256, 16u << 20);
+  r.get_uint("max_output", c.max_output, 4096, 1u << 30);
+  r.get_number("idle_timeout", c.idle_timeout, 0.1, 86400.0);
+  r.finish();
+  // sockaddr_un holds 107 bytes and a NUL.
+  if (c.socket.empty() || c.socket[0] != '/' || c.socket.size() > 107)
+    r.fail(t->get("socket") != nullptr ? *t->get("socket") : static_cast<const toml::node&>(*t),
+           fmt::format("'control.socket' = '{}' must be an absolute path of at most 107 bytes", c.socket));
+}
+
 }  // namespace tcpr::config::detail

@@ -145,6 +145,7 @@ class Reader {
 void read_behavior(Reader& root, tcpr::config::Config& cfg);
 void read_routing(Reader& root, tcpr::config::Config& cfg);   // after the ports
 void read_enforce(Reader& root, tcpr::config::Config& cfg);
+void read_control(Reader& root, tcpr::config::Config& cfg);
 bool parse_mac(const std::string& s, route::Mac& out);          // "aa:bb:cc:dd:ee:ff"
 
 }  // namespace tcpr::config::detail

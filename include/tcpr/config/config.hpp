@@ -20,6 +20,7 @@
 
 #include "tcpr/behavior/behavior.hpp"
 #include "tcpr/classify/classifier.hpp"
+#include "tcpr/control/control_config.hpp"
 #include "tcpr/flow/flow_table.hpp"
 #include "tcpr/route/route_config.hpp"
 #include "tcpr/util/result.hpp"
@@ -69,6 +70,7 @@ struct Config {
   behavior::BehaviorConfig behavior;   // [behavior]; on when agents or agent ports are set
   route::RoutingConfig routing;        // [[path]] and [routing]; on when paths exist
   EnforceConfig enforce;               // [enforce]
+  control::ControlConfig control;      // [control]: the control socket (live mode)
   std::string replay_ingress;           // port the capture is received on; default: the first
   std::string source;                   // file name the config came from, for messages
 

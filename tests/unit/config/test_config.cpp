@@ -194,3 +194,20 @@ TEST_CASE("[enforce] and [[behavior.pin]] are read and checked", "[config]") {
         "test.toml:4:8: 'behavior.pin.zone' = 'RED' is not a zone");
   CHECK(error_of("[behavior]\n[[behavior.pin]]\nagent = \"nope\"\nzone = \"ISOLATED\"\n").find("'behavior.pin.agent'") != std::string::npos);
 }
+
+TEST_CASE("[control] is read and checked", "[config]") {
+  auto ok = parse_config("[control]\nsocket = \"/run/x/c.sock\"\ngroup = \"adm\"\nmax_clients = 4\nidle_timeout = 2.5\n", "t.toml");
+  REQUIRE(ok.ok());
+  const auto& c = ok.value().control;
+  CHECK(c.enabled);
+  CHECK(c.socket == "/run/x/c.sock");
+  CHECK(c.group == "adm");
+  CHECK(c.max_clients == 4);
+  CHECK(c.max_line == 65536);
+  CHECK(c.idle_timeout == 2.5);
+  CHECK(parse_config("", "t.toml").value().control.socket == "/run/tcp-route/control.sock");
+  CHECK(error_of("[control]\nsocket = \"relative.sock\"\n") ==
+        "test.toml:2:10: 'control.socket' = 'relative.sock' must be an absolute path of at most 107 bytes");
+  CHECK(error_of("[control]\nmax_clients = 0\n") == "test.toml:2:15: 'control.max_clients' = 0 is out of range [1, 1024]");
+  CHECK(error_of("[control]\nport = 80\n") == "test.toml:2:8: unknown key 'control.port'");
+}
