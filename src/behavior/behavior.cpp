@@ -191,6 +191,7 @@ void Behavior::tick_live(std::uint64_t now_ns) {
     harvest_ok_[w] = trackers_[w]->swapped(epoch) ? 1 : 0;
   }
   run_tick(now_ns);
+  next_end_ = now_ns + tick_ns_;   // what operator actions between ticks are stamped with
   if (zones_changed_ && publisher_->publish(pending_)) zones_changed_ = false;
 }
 

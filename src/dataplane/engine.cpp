@@ -374,7 +374,7 @@ Result<bool> Engine::start(const EngineOptions& opt) {
     }
     workers_.push_back(std::move(w));
   }
-  return true;
+  return start_control();
 }
 
 // The main lcore's share of the work when some port is shared: receive and spread, then send
@@ -525,7 +525,7 @@ Result<bool> Engine::run(const std::atomic<bool>& stop) {
       return Error{fmt::format("cannot launch worker {} on lcore {}", i, lcore)};
     lcore = rte_get_next_lcore(lcore, 1, 0);
   }
-  if (behavior_ != nullptr && opt_.replay_packets == 0)
+  if ((behavior_ != nullptr || control_srv_ != nullptr) && opt_.replay_packets == 0)
     control_ = std::thread([this, &stop] { control_thread_main(stop); });
   if (any_shared_) {
     io_loop(stop);

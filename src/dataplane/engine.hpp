@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "tcpr/config/config.hpp"
+#include "tcpr/control/server.hpp"
 #include "tcpr/enforce/enforcer.hpp"
 #include "tcpr/flow/flow_table.hpp"
 #include "tcpr/pipeline/pipeline.hpp"
@@ -100,6 +102,14 @@ class Engine {
   void watch_links() noexcept;         // a path whose port's link goes down goes down
   void wait_workers_drained(const std::vector<std::uint64_t>& dispatched) noexcept;
   void control_thread_main(const std::atomic<bool>& stop);
+  // The control socket (engine_control.cpp): commands, and the hand-offs to the main lcore.
+  struct ControlShared;
+  Result<bool> start_control();
+  void control_poll(int ms);
+  void control_after_tick();
+  void take_path_requests() noexcept;
+  void route_published() noexcept;
+  void reload_finished(const std::shared_ptr<const classify::ClassDb>& applied, const std::string& refusal) noexcept;
 
  public:
   // Asks for the classes to be re-read (SIGHUP); the main lcore does it off the fast path.
@@ -137,8 +147,11 @@ class Engine {
   std::uint64_t last_reload_tsc_ = 0;
   ReloadCounters reloads_;
   std::unique_ptr<behavior::Behavior> behavior_;
-  std::thread control_;                // live mode: behaviour ticks
+  std::thread control_;                // live mode: behaviour ticks, the control socket
   std::atomic<bool> control_stop_{false};
+  std::unique_ptr<control::Server> control_srv_;   // control thread only (after start)
+  std::unique_ptr<ControlShared> ctl_;
+  std::chrono::steady_clock::time_point started_;
 };
 
 }  // namespace tcpr::dataplane

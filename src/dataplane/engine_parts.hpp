@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "engine.hpp"
@@ -54,6 +55,27 @@ struct alignas(64) Engine::Worker {
   IdleRun idle;                              // direct replay: its run of empty polls
   std::atomic<bool> finished{false};
   const std::atomic<bool>* stop = nullptr;  // set by run(): the engine's halt flag
+};
+
+// What the control thread and the main lcore hand each other (engine_control.cpp). The main lcore
+// only try_locks `mu`: a busy control thread never holds up its I/O loop.
+struct Engine::ControlShared {
+  struct PathRequest {
+    std::uint64_t client = 0;
+    std::uint16_t path = 0;
+    bool up = true;
+  };
+  std::mutex mu;
+  std::vector<PathRequest> path_requests;   // control → main lcore
+  std::vector<PathRequest> path_waiting;    // in route_pending_, not yet published
+  std::vector<std::uint64_t> reload_waiters;
+  std::vector<std::pair<std::uint64_t, Result<control::Json>>> done;   // main lcore → control: replies
+  std::shared_ptr<const route::RouteTable> route_view;                // what workers route by
+  std::shared_ptr<const classify::ClassDb> classes_view;
+  // Control thread only.
+  std::vector<PortStats> rates_prev;
+  std::chrono::steady_clock::time_point rates_at;
+  std::size_t events_sent = 0;
 };
 
 }  // namespace tcpr::dataplane

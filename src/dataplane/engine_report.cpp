@@ -4,6 +4,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <thread>
@@ -40,15 +41,17 @@ void Engine::service_control() noexcept {
     auto& db = reload_result_;
     if (!db || db.value() == nullptr) {
       ++reloads_.refused;
-      fmt::print(stderr, "tcp-routed: reload refused, keeping the current classes: {}\n",
-                 db ? std::string("classification is disabled") : db.error());
+      const std::string why = db ? std::string("classification is disabled") : db.error();
+      fmt::print(stderr, "tcp-routed: reload refused, keeping the current classes: {}\n", why);
+      reload_finished(nullptr, why);
     } else {
       pending_classes_ = db.value();
     }
   }
   if (pending_classes_ != nullptr && classes_pub_->publish(pending_classes_)) {
-    pending_classes_.reset();
     ++reloads_.applied;
+    reload_finished(pending_classes_, "");
+    pending_classes_.reset();
   }
 }
 
@@ -197,15 +200,20 @@ namespace tcpr::dataplane {
 
 // Live mode: one behaviour tick every tick_seconds of real time, off the lcores.
 void Engine::control_thread_main(const std::atomic<bool>& stop) {
+  const auto halted = [&] { return stop.load(std::memory_order_relaxed) || control_stop_.load(std::memory_order_relaxed); };
+  if (behavior_ == nullptr) {   // the control socket only
+    while (!halted()) control_poll(1);
+    return;
+  }
   const auto period = std::chrono::duration<double>(behavior_->config().tick_seconds);
   auto next = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
-  const auto halted = [&] { return stop.load(std::memory_order_relaxed) || control_stop_.load(std::memory_order_relaxed); };
   while (!halted()) {
-    // Until the tick, in 1 ms steps (a stop is seen within one): the workers' local decisions to
-    // the XDP maps as they come.
+    // Until the tick, in 1 ms steps (a stop is seen within one): the control socket, and the
+    // workers' local decisions to the XDP maps as they come.
     for (auto now = std::chrono::steady_clock::now(); now < next; now = std::chrono::steady_clock::now()) {
       if (halted()) return;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(next - now, std::chrono::milliseconds(1)));
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
+      control_poll(static_cast<int>(std::clamp<long long>(wait, 0, 1)));
       if (enforcer_ != nullptr)
         if (auto d = behavior_->take_local_decisions(); !d.empty()) enforcer_->local(d);
     }
@@ -214,6 +222,7 @@ void Engine::control_thread_main(const std::atomic<bool>& stop) {
     clock_gettime(CLOCK_REALTIME, &ts);
     behavior_->tick_live(static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec));
     if (enforcer_ != nullptr) enforcer_->sync(*behavior_);
+    control_after_tick();
   }
 }
 

@@ -40,14 +40,16 @@ void Engine::start_routing(pipeline::PipelineConfig& pcfg) {
 }
 
 // Live mode, every 100 ms on the main lcore: a port whose link went down takes its paths down
-// (pinned flows move at their next packet), and back up with it. A table that cannot be published
+// (pinned flows move at their next packet), and back up with it; at every call, the operator's
+// path changes. A table that cannot be published
 // yet (a worker has not taken the last one) waits for the next round.
 void Engine::watch_links() noexcept {
   if (routes_ == nullptr || opt_.replay_packets != 0) return;
+  take_path_requests();   // the operator's path up/down (control socket)
   const std::uint64_t now = rte_get_tsc_cycles();
-  if (now - last_link_tsc_ < rte_get_tsc_hz() / 10) return;
-  last_link_tsc_ = now;
-  for (std::size_t i = 0; i < ports_.size(); ++i) {
+  const bool due = now - last_link_tsc_ >= rte_get_tsc_hz() / 10;
+  if (due) last_link_tsc_ = now;
+  for (std::size_t i = 0; due && i < ports_.size(); ++i) {
     rte_eth_link link{};
     if (rte_eth_link_get_nowait(ports_[i]->port_id, &link) != 0) continue;
     const char up = link.link_status == RTE_ETH_LINK_UP ? 1 : 0;
@@ -59,6 +61,7 @@ void Engine::watch_links() noexcept {
   if (route_pending_ != nullptr && routes_->publisher.publish(route_pending_)) {
     route_current_ = std::move(route_pending_);
     route_pending_.reset();
+    route_published();
   }
 }
 

@@ -32,6 +32,9 @@ mbufs = 4095
 eal_args = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix=tcpr-test-{os.getpid()}",
             "--lcores=({lcores})@(0-{os.cpu_count() - 1})", "--log-level=*:error"]
 {extra}
+[control]
+socket = "{tmp}/control.sock"
+
 [[port]]
 name = "in"
 device = "net_pcap_in,rx_pcap={CAPTURE},tx_pcap={tmp}/in_tx.pcap"

@@ -105,6 +105,9 @@ workers = 1
 mbufs = 2047
 eal_args = [{", ".join('"' + a + '"' for a in eal)}]
 
+[control]
+socket = "{tmp}/control-{name}.sock"
+
 [[port]]
 name = "in"
 device = "{device}"

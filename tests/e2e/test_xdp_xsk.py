@@ -92,6 +92,9 @@ workers = 1
 mbufs = 8191
 eal_args = [{", ".join('"' + a + '"' for a in eal)}]
 
+[control]
+socket = "{tmp}/control.sock"
+
 [[port]]
 name = "agents"
 device = "net_af_xdp0,iface=v0,xdp_prog={xsk_obj}"

@@ -1,22 +1,32 @@
-// tcp-routectl — the operator's tool. This first part drives the XDP zone guard (issue 7):
+// tcp-routectl — the operator's tool.
 //
-//   tcp-routectl xdp attach IFACE [--mode native|generic] [--bpffs DIR]
-//   tcp-routectl xdp detach IFACE
-//   tcp-routectl xdp status [--bpffs DIR] [--json]
+// Daemon commands go over tcp-routed's control socket (--socket, default
+// /run/tcp-route/control.sock; README "tcp-routectl reference"):
+//   status | agents [--zone Z] [--top N] | agent ID | zone set ID ZONE [--ttl D] | release ID
+//   paths | path up|down NAME | stats | classes | reload | events [--last N] [--follow] | help
+// The XDP guard is driven directly through its pinned maps and program, so it works while
+// tcp-routed is down too:
+//   xdp attach IFACE [--mode native|generic] [--bpffs DIR] | xdp detach IFACE | xdp status [--bpffs DIR]
+// Human tables by default; --json prints the daemon's reply data as JSON (one object; with
+// events --follow, one object a line).
 //
-// attach puts the guard tcp-routed pinned under DIR (default /sys/fs/bpf/tcp-route) on any Linux
-// interface — e.g. the host side of each agent container's veth — sharing its maps, so the zones
-// tcp-routed writes hold there too. status lists the interfaces running the guard and its
-// counters (zone × action, and malformed frames by drop reason).
-//
-// Exit codes: 0 done; 1 the action failed (message on stderr: no guard pinned, no such interface,
-// not permitted, …); 2 bad usage. The control-socket commands join this tool with issue 8.
+// Exit codes: 0 done; 1 the command failed (tcp-routed said why: no such agent, bad zone, reload
+// refused …; or an XDP action failed); 2 bad usage; 3 tcp-routed is not running (no socket, or it
+// refuses connections); 4 permission denied (not root and not in the control group); 5 a malformed
+// or missing reply.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "tcpr/behavior/tracker.hpp"
+#include "tcpr/control/server.hpp"
 #include "tcpr/enforce/zone_guard.hpp"
 #include "tcpr/packet/drop.hpp"
 
@@ -74,16 +84,228 @@ int status(const std::string& bpffs, bool json) {
   return 0;
 }
 
+// ---- daemon commands -------------------------------------------------------------------------
+
+using control::Json;
+
+enum Exit { kOk = 0, kFailed = 1, kUsage = 2, kNotRunning = 3, kPermission = 4, kProtocol = 5 };
+
+std::string num(const Json& v, int prec = 2) {
+  if (v.is_number_float()) return fmt::format("{:.{}f}", v.get<double>(), prec);
+  if (v.is_null()) return "-";
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+std::string join(const Json& arr) {
+  std::string out;
+  for (const auto& v : arr) out += (out.empty() ? "" : ",") + (v.is_string() ? v.get<std::string>() : v.dump());
+  return out.empty() ? "-" : out;
+}
+
+void print_human(const std::string& cmd, const Json& d) {
+  if (cmd == "status") {
+    fmt::print("tcp-routed {}  up {:.0f} s  workers {}  packets {}  bytes {}\n", num(d["version"]), d["uptime_s"].get<double>(),
+               num(d["workers"]), num(d["packets"]), num(d["bytes"]));
+    if (d.contains("tick_ms_last"))
+      fmt::print("behaviour: tick {} s, last tick {} ms (max {} ms), {} agents\n", num(d["tick_s"]), num(d["tick_ms_last"]),
+                 num(d["tick_ms_max"]), num(d["agents"]));
+    fmt::print("routing {}  xdp {}\n", d["routing"].get<bool>() ? "on" : "off", d["xdp"].get<bool>() ? "on" : "off");
+    fmt::print("{:<14} {:<5} {:>14} {:>14} {:>10} {:>12} {:>12} {:>10}\n", "port", "link", "rx", "tx", "dropped", "rx/s", "tx/s", "drop/s");
+    for (const auto& p : d["ports"])
+      fmt::print("{:<14} {:<5} {:>14} {:>14} {:>10} {:>12} {:>12} {:>10}\n", num(p["name"]), num(p["link"]), num(p["rx"]),
+                 num(p["tx"]), num(p["dropped"]), p.contains("rx_pps") ? num(p["rx_pps"], 0) : "-",
+                 p.contains("tx_pps") ? num(p["tx_pps"], 0) : "-", p.contains("drop_pps") ? num(p["drop_pps"], 0) : "-");
+  } else if (cmd == "agents") {
+    fmt::print("{:<24} {:<12} {:>6} {:>6} {:<18} {}\n", "agent", "zone", "score", "trust", "cohort", "why");
+    for (const auto& a : d["agents"])
+      fmt::print("{:<24} {:<12} {:>6} {:>6} {:<18} {}\n", num(a["agent"]), num(a["zone"]), num(a["score"]), num(a["trust"]),
+                 num(a["cohort"]), join(a["why"]));
+    fmt::print("({} of {} matching, {} agents)\n", d["agents"].size(), num(d["matching"]), num(d["total"]));
+  } else if (cmd == "agent") {
+    fmt::print("agent {}  zone {}  score {} (max {})  trust {}  cohort {}  ticks {}\n", num(d["agent"]), num(d["zone"]),
+               num(d["score"]), num(d["max_score"]), num(d["trust"]), num(d["cohort"]), num(d["ticks"]));
+    fmt::print("why: {}\n", join(d["why"]));
+    for (const auto& [k, v] : d["features"].items()) fmt::print("  {:<22} {}\n", k, num(v));
+    if (!d["recent_events"].empty()) fmt::print("recent events:\n");
+    for (const auto& e : d["recent_events"])
+      fmt::print("  {:.3f} {} -> {} score {} ({})\n", e["ts"].get<double>(), num(e["from"]), num(e["to"]), num(e["score"]), num(e["reason"]));
+  } else if (cmd == "zone") {
+    fmt::print("{} pinned {}{}; in effect within {} s\n", num(d["agent"]), num(d["zone"]),
+               d["ttl_s"].get<double>() > 0 ? fmt::format(" for {} s", num(d["ttl_s"], 0)) : "", num(d["effective_within_s"]));
+  } else if (cmd == "release") {
+    fmt::print("{} released\n", num(d["agent"]));
+  } else if (cmd == "paths") {
+    fmt::print("strategy {}  epoch {}\n", num(d["strategy"]), num(d["epoch"]));
+    fmt::print("{:<14} {:<10} {:<4} {:<5} {:<5} {:<10} {:>6} {:>10} {:>8} {:>12} {}\n", "path", "port", "up", "admin", "link", "role",
+               "load", "cap Mb/s", "lat us", "packets", "classes");
+    for (const auto& p : d["paths"])
+      fmt::print("{:<14} {:<10} {:<4} {:<5} {:<5} {:<10} {:>6} {:>10} {:>8} {:>12} {}\n", num(p["name"]), num(p["port"]),
+                 p["up"].get<bool>() ? "yes" : "no", num(p["admin"]), num(p["link"]),
+                 p["role"].get<std::string>().empty() ? "-" : num(p["role"]), num(p["load"]), num(p["capacity_mbps"], 0),
+                 num(p["latency_us"], 0), p.contains("packets") ? num(p["packets"]) : "-", join(p["classes"]));
+  } else if (cmd == "path") {
+    fmt::print("path {} is {} (operator {}), route table epoch {}\n", num(d["path"]), d["up"].get<bool>() ? "up" : "down",
+               num(d["admin"]), num(d["epoch"]));
+  } else if (cmd == "stats") {
+    fmt::print("packets {}  bytes {}  without a flow {}\n", num(d["packets"]), num(d["bytes"]), num(d["no_flow"]));
+    fmt::print("dataplane drops:\n");
+    if (d["drops"].empty()) fmt::print("  none\n");
+    for (const auto& [k, v] : d["drops"].items()) fmt::print("  {:<28} {}\n", k, num(v));
+    if (d.contains("xdp")) {
+      if (d["xdp"].contains("error")) {
+        fmt::print("xdp: {}\n", num(d["xdp"]["error"]));
+      } else {
+        fmt::print("xdp guard:\n  {:<12}", "zone");
+        for (const auto& [a, v] : d["xdp"]["zones"]["TRUSTED"].items()) fmt::print(" {:>12}", a);
+        fmt::print("\n");
+        for (const auto& [z, acts] : d["xdp"]["zones"].items()) {
+          fmt::print("  {:<12}", z);
+          for (const auto& [a, v] : acts.items()) fmt::print(" {:>12}", num(v));
+          fmt::print("\n");
+        }
+        for (const auto& [k, v] : d["xdp"]["drops"].items()) fmt::print("  malformed {:<24} {}\n", k, num(v));
+      }
+    }
+    if (d.contains("behavior")) {
+      fmt::print("behaviour:");
+      for (const auto& [k, v] : d["behavior"].items()) fmt::print(" {} {}", k, num(v));
+      fmt::print("\n");
+    }
+    fmt::print("control:");
+    for (const auto& [k, v] : d["control"].items()) fmt::print(" {} {}", k, num(v));
+    fmt::print("\nreloads: applied {} refused {}\n", num(d["reloads"]["applied"]), num(d["reloads"]["refused"]));
+  } else if (cmd == "classes") {
+    fmt::print("{} classes, {} rules, from {}\n", d["classes"].size(), num(d["rules"]), num(d["source"]));
+    for (const auto& c : d["classes"]) fmt::print("  {:<24} priority {}\n", num(c["name"]), num(c["priority"]));
+    fmt::print("tags: {}\n", join(d["tags"]));
+  } else if (cmd == "reload") {
+    fmt::print("classes reloaded: {} classes, {} rules\n", num(d["classes"]), num(d["rules"]));
+  } else if (cmd == "events") {
+    for (const auto& e : d["events"])
+      fmt::print("{:.3f} {:<24} {:<12} -> {:<12} score {} ({})\n", e["ts"].get<double>(), num(e["agent"]), num(e["from"]),
+                 num(e["to"]), num(e["score"]), num(e["reason"]));
+  } else if (cmd == "help") {
+    for (const auto& c : d) fmt::print("{:<10} {:<48} {}\n", num(c["cmd"]), num(c["usage"]), num(c["help"]));
+  } else {
+    fmt::print("{}\n", d.dump(2));
+  }
+}
+
+int connect_error(const control::ClientResult& r) {
+  fmt::print(stderr, "tcp-routectl: {}\n", r.message);
+  return r.error == control::ClientError::kNotRunning ? kNotRunning
+         : r.error == control::ClientError::kPermission ? kPermission
+                                                        : kProtocol;
+}
+
+int run_command(const std::string& socket, const std::string& cmd, const Json& args, bool json) {
+  auto r = control::request(socket, Json{{"cmd", cmd}, {"args", args}});
+  if (r.error != control::ClientError::kNone) return connect_error(r);
+  if (!r.reply["ok"].get<bool>()) {
+    fmt::print(stderr, "tcp-routectl: {}: {}\n", cmd, r.reply.value("error", std::string("failed")));
+    return kFailed;
+  }
+  if (json) fmt::print("{}\n", r.reply["data"].dump(2));
+  else print_human(cmd, r.reply["data"]);
+  return kOk;
+}
+
+// events --follow: the reply, then one line per new event until interrupted or the daemon goes.
+int follow_events(const std::string& socket, const Json& args, bool json) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (fd < 0 || socket.size() >= sizeof a.sun_path) return kProtocol;
+  std::memcpy(a.sun_path, socket.data(), socket.size());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    control::ClientResult r{errno == EACCES ? control::ClientError::kPermission : control::ClientError::kNotRunning,
+                            fmt::format("tcp-routed is not running (cannot connect to {}: {})", socket, std::strerror(errno)), {}};
+    if (r.error == control::ClientError::kPermission) r.message = fmt::format("permission denied on {}", socket);
+    ::close(fd);
+    return connect_error(r);
+  }
+  const std::string req = Json{{"cmd", "events"}, {"args", args}}.dump() + "\n";
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return kProtocol;
+  std::string buf;
+  char b[65536];
+  bool first = true;
+  for (ssize_t n; (n = ::recv(fd, b, sizeof b, 0)) > 0;) {
+    buf.append(b, static_cast<std::size_t>(n));
+    for (std::size_t nl; (nl = buf.find('\n')) != std::string::npos; buf.erase(0, nl + 1)) {
+      const Json j = Json::parse(buf.substr(0, nl), nullptr, false);
+      if (j.is_discarded()) return kProtocol;
+      if (first) {
+        first = false;
+        if (!j.value("ok", false)) {
+          fmt::print(stderr, "tcp-routectl: events: {}\n", j.value("error", std::string("failed")));
+          return kFailed;
+        }
+        if (json) {
+          for (const auto& e : j["data"]["events"]) fmt::print("{}\n", e.dump());
+        } else {
+          print_human("events", j["data"]);
+        }
+      } else if (json) {
+        fmt::print("{}\n", j.dump());
+      } else {
+        print_human("events", Json{{"events", Json::array({j})}});
+      }
+      std::fflush(stdout);
+    }
+  }
+  ::close(fd);
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"tcp-routectl: operate tcp-route"};
+  CLI::App app{"tcp-routectl: operate tcp-route (exit codes: 0 done, 1 failed, 2 usage, 3 not running, 4 permission, 5 protocol)"};
   app.require_subcommand(1);
+  app.fallthrough();   // --json and --socket after the command too
+  std::string socket = "/run/tcp-route/control.sock";
+  bool json = false;
+  app.add_option("--socket", socket, "tcp-routed's control socket");
+  app.add_flag("--json", json, "JSON instead of tables");
+
+  // Daemon commands.
+  std::string id, zone, ttl, name;
+  std::size_t top = 20, last = 20;
+  bool follow = false;
+  auto* status_c = app.add_subcommand("status", "version, uptime, ports, workers, tick duration");
+  auto* agents_c = app.add_subcommand("agents", "agents by anomaly score");
+  agents_c->add_option("--zone", zone, "only agents in this zone");
+  agents_c->add_option("--top", top, "how many (default 20)");
+  auto* agent_c = app.add_subcommand("agent", "one agent in detail");
+  agent_c->add_option("id", id, "the agent (IP, MAC or VLAN/IP as configured)")->required();
+  auto* zone_c = app.add_subcommand("zone", "operator zone pins");
+  zone_c->require_subcommand(1);
+  auto* zone_set = zone_c->add_subcommand("set", "pin an agent in a zone");
+  zone_set->add_option("id", id, "the agent")->required();
+  zone_set->add_option("zone", zone, "TRUSTED, MONITORED, QUARANTINED or ISOLATED")->required();
+  zone_set->add_option("--ttl", ttl, "for this long (90s, 5m, 2h); default until released");
+  auto* release_c = app.add_subcommand("release", "remove an operator pin");
+  release_c->add_option("id", id, "the agent")->required();
+  auto* paths_c = app.add_subcommand("paths", "egress paths, their state and load");
+  auto* path_c = app.add_subcommand("path", "take a path out of service or back");
+  path_c->require_subcommand(1);
+  auto* path_up = path_c->add_subcommand("up", "back in service");
+  path_up->add_option("name", name, "the path")->required();
+  auto* path_down = path_c->add_subcommand("down", "out of service");
+  path_down->add_option("name", name, "the path")->required();
+  auto* stats_c = app.add_subcommand("stats", "drop counters of the dataplane and the XDP guard");
+  auto* classes_c = app.add_subcommand("classes", "content classes in use");
+  auto* reload_c = app.add_subcommand("reload", "re-read the classes file");
+  auto* events_c = app.add_subcommand("events", "zone changes");
+  events_c->add_option("--last", last, "how many past events (default 20)");
+  events_c->add_flag("--follow", follow, "then every new one as it happens");
+  auto* help_c = app.add_subcommand("commands", "the daemon's commands (its `help`)");
+
+  // XDP, without the daemon.
   auto* xdp = app.add_subcommand("xdp", "the XDP zone guard on any interface");
   xdp->require_subcommand(1);
   std::string bpffs = "/sys/fs/bpf/tcp-route";
   std::string iface, mode = "native";
-  bool json = false;
   auto* attach = xdp->add_subcommand("attach", "attach the pinned zone guard to an interface");
   attach->add_option("iface", iface, "interface name")->required();
   attach->add_option("--mode", mode, "native (driver) or generic (skb)")->check(CLI::IsMember({"native", "generic"}));
@@ -97,19 +319,46 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    return rc == 0 ? 0 : kUsage;
   }
-  if (attach->parsed()) {
-    auto r = enforce::attach_pinned(bpffs, iface, mode == "generic" ? enforce::AttachMode::kGeneric : enforce::AttachMode::kNative);
-    if (!r) return fail(r.error());
-    fmt::print("zone guard attached to {} ({})\n", iface, mode);
-    return 0;
+  if (xdp->parsed()) {
+    if (attach->parsed()) {
+      auto r = enforce::attach_pinned(bpffs, iface, mode == "generic" ? enforce::AttachMode::kGeneric : enforce::AttachMode::kNative);
+      if (!r) return fail(r.error());
+      fmt::print("zone guard attached to {} ({})\n", iface, mode);
+      return 0;
+    }
+    if (detach->parsed()) {
+      auto r = enforce::detach_iface(iface);
+      if (!r) return fail(r.error());
+      fmt::print("XDP detached from {}\n", iface);
+      return 0;
+    }
+    return status(bpffs, json);
   }
-  if (detach->parsed()) {
-    auto r = enforce::detach_iface(iface);
-    if (!r) return fail(r.error());
-    fmt::print("XDP detached from {}\n", iface);
-    return 0;
+  if (status_c->parsed()) return run_command(socket, "status", Json::object(), json);
+  if (agents_c->parsed()) {
+    Json a{{"top", top}};
+    if (!zone.empty()) a["zone"] = zone;
+    return run_command(socket, "agents", a, json);
   }
-  return status(bpffs, json);
+  if (agent_c->parsed()) return run_command(socket, "agent", Json{{"id", id}}, json);
+  if (zone_set->parsed()) {
+    Json a{{"id", id}, {"zone", zone}};
+    if (!ttl.empty()) a["ttl"] = ttl;
+    return run_command(socket, "zone", a, json);
+  }
+  if (release_c->parsed()) return run_command(socket, "release", Json{{"id", id}}, json);
+  if (paths_c->parsed()) return run_command(socket, "paths", Json::object(), json);
+  if (path_up->parsed() || path_down->parsed())
+    return run_command(socket, "path", Json{{"name", name}, {"state", path_up->parsed() ? "up" : "down"}}, json);
+  if (stats_c->parsed()) return run_command(socket, "stats", Json::object(), json);
+  if (classes_c->parsed()) return run_command(socket, "classes", Json::object(), json);
+  if (reload_c->parsed()) return run_command(socket, "reload", Json::object(), json);
+  if (events_c->parsed()) {
+    const Json a{{"last", last}, {"follow", follow}};
+    return follow ? follow_events(socket, a, json) : run_command(socket, "events", a, json);
+  }
+  if (help_c->parsed()) return run_command(socket, "help", Json::object(), json);
+  return kUsage;
 }

@@ -1,0 +1,232 @@
+#!/usr/bin/python3
+"""The control socket of a live tcp-routed, through tcp-routectl (issue 8).
+
+tcp-routed runs on vdevs (a capture in, net_null out, one routed port with two paths) with its
+control socket in a temporary directory. Every command runs in both output modes: the table
+(exit 0, the expected words in it) and --json (valid JSON with the expected fields). Then:
+  * zone set … ISOLATED: the agent is ISOLATED within two ticks, and `release` brings it back to
+    MONITORED, each with its event;
+  * path down / up: the reply comes once the workers have the table; `paths` shows the state;
+  * reload with a broken classes file is refused (exit 1, the file named), the classes stay, a good
+    file is taken;
+  * exit codes: 2 for bad usage, 3 when no daemon listens, 1 for a refused command;
+  * garbage: malformed lines, an oversized line and a burst of connections get errors or a close,
+    and the daemon answers normally afterwards.
+
+Usage: test_control.py TCP_ROUTED TCP_ROUTECTL
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CAPTURE = os.path.join(ROOT, "tests", "data", "mixed.pcap")
+CLASSES = os.path.join(ROOT, "config", "classes.toml")
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def write_config(tmp):
+    path = os.path.join(tmp, "live.toml")
+    eal = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", f"--file-prefix=tcpr-ctl-{os.getpid()}",
+           "-l", "0-1", "--log-level=*:error"]
+    with open(path, "w") as f:
+        f.write(f"""[dataplane]
+workers = 1
+mbufs = 4095
+eal_args = [{", ".join('"' + a + '"' for a in eal)}]
+
+[classify]
+classes = "{tmp}/classes.toml"
+
+[control]
+socket = "{tmp}/run/control.sock"
+max_line = 4096
+
+[behavior]
+agents = ["10.0.0.0/8"]
+
+[[port]]
+name = "in"
+device = "net_pcap_in,rx_pcap={CAPTURE},tx_pcap={tmp}/in_tx.pcap"
+egress = "route"
+mac = "02:00:00:00:00:01"
+
+[[port]]
+name = "out"
+device = "net_null0,no-rx=1"
+egress = "in"
+mac = "02:00:00:00:00:02"
+
+[[path]]
+name = "main"
+port = "out"
+next_hop_mac = "02:00:00:00:10:01"
+capacity_mbps = 1000
+
+[[path]]
+name = "backup"
+port = "out"
+next_hop_mac = "02:00:00:00:10:02"
+capacity_mbps = 100
+""")
+    return path
+
+
+def main():
+    routed, ctl = sys.argv[1], sys.argv[2]
+    tmp = tempfile.mkdtemp(prefix="tcpr-ctl-")
+    shutil.copy(CLASSES, os.path.join(tmp, "classes.toml"))
+    sock = os.path.join(tmp, "run", "control.sock")
+    proc = subprocess.Popen([routed, "--config", write_config(tmp)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+    def routectl(*args, json_out=False):
+        cmd = [ctl, "--socket", sock] + (["--json"] if json_out else []) + list(args)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        return r.returncode, r.stdout, r.stderr
+
+    try:
+        deadline = time.time() + 20
+        while not os.path.exists(sock) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        check(os.path.exists(sock), "the control socket exists")
+        if not os.path.exists(sock):
+            return
+        check(oct(os.stat(sock).st_mode & 0o777) == "0o660", "the socket is 0660")
+        check(oct(os.stat(os.path.dirname(sock)).st_mode & 0o777) == "0o750", "its directory is 0750")
+        time.sleep(1.0)   # the capture (97 packets) is through; agents exist
+
+        # Every command, both modes.
+        cases = [
+            (["status"], ["tcp-routed 0.1.0", "port", "in", "out"], ["version", "uptime_s", "ports", "workers", "tick_ms_last"]),
+            (["agents", "--top", "5"], ["agent", "zone", "score"], ["total", "matching", "agents"]),
+            (["agent", "10.99.0.1"], ["agent 10.99.0.1", "features" if False else "why"], ["agent", "zone", "trust", "features", "recent_events"]),
+            (["paths"], ["main", "backup", "strategy"], ["strategy", "epoch", "paths"]),
+            (["stats"], ["packets", "dataplane drops", "control:"], ["packets", "drops", "control", "reloads"]),
+            (["classes"], ["llm.api", "tags:"], ["classes", "tags", "rules"]),
+            (["events"], [], ["events", "following"]),
+            (["commands"], ["status", "zone", "reload"], None),
+        ]
+        for args, words, keys in cases:
+            rc, out, err = routectl(*args)
+            check(rc == 0 and all(w in out for w in words), f"{' '.join(args)}: table (rc {rc}) {err.strip()}")
+            rc, out, err = routectl(*args, json_out=True)
+            try:
+                data = json.loads(out)
+            except ValueError:
+                data = None
+            check(rc == 0 and data is not None and (keys is None or all(k in data for k in keys)),
+                  f"{' '.join(args)} --json: {keys}")
+        rc, out, _ = routectl("status", json_out=True)
+        status = json.loads(out)
+        check([p["name"] for p in status["ports"]] == ["in", "out"] and status["ports"][0]["rx"] == 97,
+              "status: both ports, the capture's 97 packets received")
+
+        # An operator pin: ISOLATED within one tick (0.1 s; two allowed for scheduling), then released.
+        tick = status["tick_s"]
+        rc, out, err = routectl("zone", "set", "10.99.0.1", "ISOLATED", "--ttl", "5m")
+        check(rc == 0 and "pinned ISOLATED" in out, f"zone set: {out.strip()} {err.strip()}")
+        time.sleep(2 * tick + 0.05)
+        agent = json.loads(routectl("agent", "10.99.0.1", json_out=True)[1])
+        check(agent["zone"] == "ISOLATED", f"ISOLATED within two ticks (is {agent['zone']})")
+        check(any(e["to"] == "ISOLATED" and e["reason"] == "operator pin" for e in agent["recent_events"]),
+              "its event says operator pin")
+        other = json.loads(routectl("agent", "10.99.0.2", json_out=True)[1])
+        check(other["zone"] != "ISOLATED", "the other agent is not touched")
+        rc, out, _ = routectl("release", "10.99.0.1")
+        check(rc == 0, "release")
+        time.sleep(2 * tick + 0.05)
+        agent = json.loads(routectl("agent", "10.99.0.1", json_out=True)[1])
+        check(agent["zone"] == "MONITORED", f"released to MONITORED (is {agent['zone']})")
+        check(agent["recent_events"][0]["reason"] == "operator release" and agent["recent_events"][0]["ts"] > 1e9,
+              "the release's event, stamped with the time")
+
+        # Paths: down, then up; each reply after the table is published.
+        rc, out, _ = routectl("path", "down", "main")
+        check(rc == 0 and "is down (operator down)" in out, f"path down: {out.strip()}")
+        paths = {p["name"]: p for p in json.loads(routectl("paths", json_out=True)[1])["paths"]}
+        check(paths["main"]["admin"] == "down" and not paths["main"]["up"] and paths["backup"]["up"], "paths shows main down")
+        rc, out, _ = routectl("path", "up", "main", json_out=True)
+        check(rc == 0 and json.loads(out)["up"] is True, "path up")
+        rc, _, err = routectl("path", "down", "nosuch")
+        check(rc == 1 and "no path 'nosuch'" in err, "an unknown path: exit 1 and why")
+
+        # Reload: a broken classes file is refused with its place; the classes stay.
+        with open(os.path.join(tmp, "classes.toml"), "a") as f:
+            f.write("\n[[class]]\nname = \n")
+        rc, _, err = routectl("reload")
+        check(rc == 1 and "reload refused" in err and "classes.toml" in err, f"a broken file is refused: {err.strip()}")
+        rc, out, _ = routectl("classes")
+        check(rc == 0 and "llm.api" in out, "the old classes stay")
+        shutil.copy(CLASSES, os.path.join(tmp, "classes.toml"))
+        rc, out, _ = routectl("reload")
+        check(rc == 0 and "classes reloaded" in out, "a good file is taken")
+
+        # Exit codes.
+        check(routectl("zone", "set", "10.99.0.1", "PURPLE")[0] == 1, "a bad zone: exit 1")
+        check(routectl("agents", "--top")[0] == 2, "bad usage: exit 2")
+        rc, _, err = subprocess.run([ctl, "--socket", os.path.join(tmp, "none.sock"), "status"], capture_output=True,
+                                    text=True).returncode, None, None
+        check(rc == 3, "no daemon: exit 3")
+
+        # Garbage: malformed lines, an oversized line, many connections at once.
+        conns = []
+        for i in range(12):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(5)
+            s.connect(sock)
+            conns.append(s)
+        junk = [b"{", b"[]", b'{"cmd": 1}', b'{"cmd": "zone", "args": {"id": 5}}', b"\xff\xfe\x00\x01", b'{"cmd":"nosuch"}']
+        for s in conns[:6]:
+            s.sendall(b"\n".join(junk) + b"\n")
+        answers = 0
+        for s in conns[:6]:
+            buf = b""
+            while buf.count(b"\n") < len(junk):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+            answers += sum(1 for l in buf.splitlines() if json.loads(l)["ok"] is False)
+        check(answers == 6 * len(junk), f"every malformed request answered with an error ({answers})")
+        big = conns[6]
+        big.sendall(b"x" * 10000)
+        reply = big.recv(65536)
+        check(b"longer than 4096 bytes" in reply, "an oversized line is refused")
+        for s in conns:
+            s.close()
+        rc, out, _ = routectl("stats", json_out=True)
+        stats = json.loads(out)
+        check(rc == 0 and stats["control"]["oversized"] >= 1 and stats["control"]["errors"] >= 6 * len(junk),
+              "after the garbage the daemon answers, and counted it")
+        check(proc.poll() is None, "tcp-routed is still running")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        print(out[-2000:])
+        check(proc.returncode == 0, f"tcp-routed exits 0 (rc {proc.returncode})")
+        check(not os.path.exists(sock), "the socket file is removed on exit")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
+    print(f"{len(failures)} failure(s)")
+    sys.exit(1 if failures else 0)
