@@ -54,6 +54,21 @@ GuardConfig guard_config(const std::string& dir) {
   return c;
 }
 
+// What tcpr_agents holds, read back from the kernel.
+std::vector<std::pair<tcpr_addr, tcpr_agent_value>> agents_in_map(int fd) {
+  std::vector<std::pair<tcpr_addr, tcpr_agent_value>> out;
+  tcpr_addr k{}, prev{};
+  bool first = true;
+  while (bpf_map_get_next_key(fd, first ? nullptr : &prev, &k) == 0) {
+    first = false;
+    prev = k;
+    tcpr_agent_value v{};
+    REQUIRE(bpf_map_lookup_elem(fd, &k, &v) == 0);
+    out.emplace_back(k, v);
+  }
+  return out;
+}
+
 // One packet through the guard: the XDP verdict, the output, and the counters' deltas.
 struct Run {
   int verdict = -1;
@@ -268,13 +283,7 @@ TEST_CASE("reconcile leaves exactly the given agents; a second load reuses the p
   CHECK(s2.value().kept == 5);       // 41..45 unchanged
   CHECK(s2.value().written == 15);   // 46..50 changed, 51..60 new
   std::size_t n = 0;
-  tcpr_addr k{}, prev{};
-  bool first_key = true;
-  while (bpf_map_get_next_key(g->agents_fd(), first_key ? nullptr : &prev, &k) == 0) {
-    first_key = false;
-    prev = k;
-    tcpr_agent_value v{};
-    REQUIRE(bpf_map_lookup_elem(g->agents_fd(), &k, &v) == 0);
+  for (const auto& [k, v] : agents_in_map(g->agents_fd())) {
     CHECK(k.b[15] >= 41);
     CHECK(k.b[15] <= 60);
     CHECK(v.zone == (k.b[15] <= 45 ? TCPR_ZONE_QUARANTINED : TCPR_ZONE_ISOLATED));
@@ -436,15 +445,7 @@ TEST_CASE("the index agrees with tcpr_agents after random writes", "[bpf]") {
     REQUIRE(g->apply(set, removed).ok());
     // What tcpr_agents holds, read back from the kernel.
     std::map<std::uint32_t, std::vector<std::pair<tcpr_addr, tcpr_agent_value>>> by_slot;
-    tcpr_addr k{}, prev{};
-    bool first = true;
-    while (bpf_map_get_next_key(g->agents_fd(), first ? nullptr : &prev, &k) == 0) {
-      first = false;
-      prev = k;
-      tcpr_agent_value v{};
-      REQUIRE(bpf_map_lookup_elem(g->agents_fd(), &k, &v) == 0);
-      by_slot[tcpr_index_slot_of(k.b)].push_back({k, v});
-    }
+    for (const auto& [k, v] : agents_in_map(g->agents_fd())) by_slot[tcpr_index_slot_of(k.b)].push_back({k, v});
     for (std::uint32_t s : slots) {
       tcpr_index_slot got{};
       REQUIRE(bpf_map_lookup_elem(index, &s, &got) == 0);
