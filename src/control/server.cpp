@@ -186,15 +186,18 @@ void Server::poll(int timeout_ms) {
   epoll_event evs[32];
   const int n = ::epoll_wait(epoll_fd_, evs, 32, timeout_ms);
   for (int i = 0; i < n; ++i) {
-    if (evs[i].data.u64 == 0) {
+    // epoll_event is packed on x86-64: copy its fields out rather than bind references to them.
+    const std::uint64_t id = evs[i].data.u64;
+    const std::uint32_t events = evs[i].events;
+    if (id == 0) {
       accept_all();
       continue;
     }
-    const auto it = clients_.find(evs[i].data.u64);
+    const auto it = clients_.find(id);
     if (it == clients_.end()) continue;
     Client& c = *it->second;
-    if (evs[i].events & EPOLLOUT) flush(c);
-    if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_from(c);
+    if (events & EPOLLOUT) flush(c);
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_from(c);
   }
   // Idle clients, and clients whose last words have been sent.
   const auto now = Clock::now();
@@ -265,7 +268,8 @@ void Server::run_line(Client& c, const std::string& raw) {
   Json j;
   try {
     j = Json::parse(line);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error, and out_of_range for a number beyond a double (found by fuzz_control).
     return fail(fmt::format("malformed JSON: {}", e.what()));
   }
   if (!j.is_object() || !j.contains("cmd") || !j["cmd"].is_string())
@@ -406,8 +410,8 @@ ClientResult request(const std::string& socket, const Json& req, int timeout_ms)
   } catch (const std::exception& e) {
     return {ClientError::kProtocol, fmt::format("malformed reply: {}", e.what()), {}};
   }
-  if (!out.reply.is_object() || !out.reply.contains("ok"))
-    return {ClientError::kProtocol, "malformed reply: no 'ok'", {}};
+  if (!out.reply.is_object() || !out.reply.contains("ok") || !out.reply["ok"].is_boolean())
+    return {ClientError::kProtocol, "malformed reply: no boolean 'ok'", {}};
   if (!out.reply["ok"].get<bool>() && out.reply.value("error", "").rfind("permission denied", 0) == 0)
     return {ClientError::kPermission, out.reply.value("error", ""), out.reply};
   return out;

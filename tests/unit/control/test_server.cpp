@@ -172,6 +172,7 @@ TEST_CASE("control: malformed requests get an error and the connection goes on",
       {R"({"cmd": "add", "args": {"a": "two", "b": 1}})", "add: bad arguments"},
       {R"({"cmd": "add", "args": {"a": 1}})", "add: bad arguments"},
       {std::string("\xff\xfe\x00garbage", 10), "malformed JSON"},
+      {R"({"cmd": "echo", "args": {"x": 1e999}})", "malformed JSON"},   // a number beyond a double
   };
   for (const auto& [req, want] : bad) {
     c.put(req + "\n");
