@@ -12,6 +12,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <memory>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TCPR_ASAN 1
@@ -120,7 +121,10 @@ class Arena {
   std::array<Header*, kMaxClass + 1> free_{};
 };
 
-thread_local Arena t_arena;
+// On the heap, once per thread that decodes: as a thread_local object its 128 KiB would be static
+// TLS in every thread of the process, and a library that starts threads with small stacks
+// (civetweb, for the Prometheus endpoint) then cannot start them at all.
+thread_local std::unique_ptr<Arena> t_arena;
 
 void* arena_malloc(std::size_t n, void* arena) { return static_cast<Arena*>(arena)->allocate(n); }
 void arena_free(void* p, void* arena) { static_cast<Arena*>(arena)->release(p); }
@@ -200,7 +204,8 @@ Extract inflate(nghttp2_hd_inflater* inflater, const Fragment* frags, std::size_
 }
 
 Extract decode(const Fragment* frags, std::size_t count, H2Request& out) noexcept {
-  Arena& arena = t_arena;
+  if (t_arena == nullptr) t_arena = std::make_unique<Arena>();
+  Arena& arena = *t_arena;
   arena.reset();
   nghttp2_mem mem{&arena, arena_malloc, arena_free, arena_calloc, arena_realloc};
   nghttp2_hd_inflater* inflater = nullptr;

@@ -218,7 +218,10 @@ void read_control(Reader& root, Config& cfg) {
   r.get_uint("max_line", c.max_line, 256, 16u << 20);
   r.get_uint("max_output", c.max_output, 4096, 1u << 30);
   r.get_number("idle_timeout", c.idle_timeout, 0.1, 86400.0);
+  r.get_string("metrics", c.metrics);
   r.finish();
+  if (!c.metrics.empty())
+    if (auto ok = control::check_metrics_address(c.metrics); !ok) r.fail(*t->get("metrics"), ok.error());
   // sockaddr_un holds 107 bytes and a NUL.
   if (c.socket.empty() || c.socket[0] != '/' || c.socket.size() > 107)
     r.fail(t->get("socket") != nullptr ? *t->get("socket") : static_cast<const toml::node&>(*t),

@@ -368,6 +368,22 @@ std::size_t Server::followers(const std::string& topic) const {
   return n;
 }
 
+Result<bool> check_metrics_address(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= listen.size())
+    return Error{fmt::format("metrics address '{}' must be HOST:PORT", listen)};
+  const std::string host = listen.substr(0, colon), port = listen.substr(colon + 1);
+  for (const char c : port)
+    if (c < '0' || c > '9') return Error{fmt::format("metrics address '{}': port '{}' is not a number", listen, port)};
+  if (std::stoul(port) > 65535) return Error{fmt::format("metrics address '{}': port out of range", listen)};
+  const bool loopback = host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+  if (!loopback)
+    return Error{fmt::format("metrics address '{}' must be on loopback (127.0.0.1, [::1] or localhost): the endpoint "
+                             "has no authentication",
+                             listen)};
+  return true;
+}
+
 ClientResult request(const std::string& socket, const Json& req, int timeout_ms) {
   ClientResult out;
   auto addr = address_of(socket);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tcpr/config/config.hpp"
+#include "tcpr/control/metrics.hpp"
 #include "tcpr/control/server.hpp"
 #include "tcpr/enforce/enforcer.hpp"
 #include "tcpr/flow/flow_table.hpp"
@@ -107,6 +108,9 @@ class Engine {
   Result<bool> start_control();
   void control_poll(int ms);
   void control_after_tick();
+  void control_metrics();
+  void register_telemetry();   // engine_telemetry.cpp
+  void publish_telemetry(const control::MetricsSnapshot& m, double uptime_s, std::uint32_t workers);
   void take_path_requests() noexcept;
   void route_published() noexcept;
   void reload_finished(const std::shared_ptr<const classify::ClassDb>& applied, const std::string& refusal) noexcept;
@@ -151,6 +155,7 @@ class Engine {
   std::atomic<bool> control_stop_{false};
   std::unique_ptr<control::Server> control_srv_;   // control thread only (after start)
   std::unique_ptr<ControlShared> ctl_;
+  std::unique_ptr<control::MetricsExporter> metrics_;   // [control] metrics: Prometheus endpoint
   std::chrono::steady_clock::time_point started_;
 };
 

@@ -60,7 +60,13 @@ Result<bool> Engine::start_control() {
   auto srv = control::Server::open(cfg_.control);
   if (!srv) return Error{srv.error()};
   control_srv_ = std::move(srv.value());
+  if (!cfg_.control.metrics.empty()) {
+    auto m = control::MetricsExporter::open(cfg_.control.metrics);
+    if (!m) return Error{m.error()};
+    metrics_ = std::move(m.value());
+  }
   ctl_ = std::make_unique<ControlShared>();
+  register_telemetry();
   ctl_->route_view = route_current_;
   ctl_->classes_view = opt_.classes;
   started_ = std::chrono::steady_clock::now();
@@ -103,6 +109,7 @@ Result<bool> Engine::start_control() {
           }
           out["routing"] = routes_ != nullptr;
           out["xdp"] = enforcer_ != nullptr;
+          if (metrics_ != nullptr) out["metrics"] = fmt::format("http://{}/metrics", cfg_.control.metrics);
           return ok(out);
         });
 
@@ -342,8 +349,57 @@ void Engine::control_poll(int ms) {
   for (const auto& [client, r] : done) control_srv_->reply(client, r);
 }
 
+// Control thread: the numbers of the Prometheus endpoint and of the DPDK telemetry commands, at
+// most once a second (scrapers ask every 15 s or so; the agents' zones are counted over every agent).
+void Engine::control_metrics() {
+  if (ctl_ == nullptr) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < ctl_->metrics_due) return;
+  ctl_->metrics_due = now + std::chrono::seconds(1);
+  control::MetricsSnapshot m;
+  const auto c = counters();
+  m.packets = c.packets;
+  m.bytes = c.bytes;
+  {
+    std::shared_ptr<const classify::ClassDb> db;
+    {
+      std::lock_guard<std::mutex> g(ctl_->mu);
+      db = ctl_->classes_view;
+    }
+    if (db != nullptr)
+      for (std::size_t i = 0; i < db->classes().size() && i < c.class_packets.size(); ++i)
+        m.class_packets.emplace_back(db->classes()[i].name, c.class_packets[i]);
+  }
+  const auto names = path_names();
+  for (std::size_t i = 0; i < names.size() && i < c.paths.size(); ++i) m.paths.push_back({names[i], c.paths[i].packets, c.paths[i].bytes});
+  for (std::size_t i = 1; i < kDropReasonCount; ++i)
+    m.drops.emplace_back(std::string(drop_reason_name(static_cast<DropReason>(i))), c.drops.count[i]);
+  if (enforcer_ != nullptr) {
+    static constexpr const char* kActions[] = {"pass", "counted", "allowed", "dropped", "sampled", "sample_lost"};
+    if (auto x = enforce::read_pinned_counters(cfg_.enforce.bpffs); x) {
+      for (unsigned z = 0; z < TCPR_ZONE__COUNT; ++z)
+        for (unsigned a = 0; a < TCPR_XDP_ACTIONS; ++a)
+          m.xdp.push_back({{behavior::zone_name(static_cast<behavior::Zone>(z)), kActions[a]}, x.value()[tcpr_counter_index(z, a)]});
+      for (unsigned d = 1; d < TCPR_DROP__COUNT; ++d)
+        m.xdp_malformed.emplace_back(std::string(drop_reason_name(static_cast<DropReason>(d))), x.value()[tcpr_drop_counter_index(d)]);
+    }
+  }
+  if (behavior_ != nullptr) {
+    std::uint64_t zones[TCPR_ZONE__COUNT] = {};
+    for (const auto& [key, z] : behavior_->zone_list()) ++zones[z < TCPR_ZONE__COUNT ? static_cast<unsigned>(z) : static_cast<unsigned>(TCPR_ZONE_ISOLATED)];
+    for (unsigned z = 0; z < TCPR_ZONE__COUNT; ++z) m.agents.emplace_back(behavior::zone_name(static_cast<behavior::Zone>(z)), zones[z]);
+    const auto& t = behavior_->tick_ms();
+    m.tick_seconds = t.empty() ? 0.0 : t.back() / 1e3;
+  }
+  m.control_requests = control_srv_->counters().requests;
+  m.control_errors = control_srv_->counters().errors;
+  publish_telemetry(m, std::chrono::duration<double>(now - started_).count(), opt_.workers);
+  if (metrics_ != nullptr) metrics_->update(m);
+}
+
 // Control thread, after a tick: new zone events to the followers of "events".
 void Engine::control_after_tick() {
+  control_metrics();
   if (control_srv_ == nullptr || behavior_ == nullptr) return;
   const auto& events = behavior_->events();
   if (control_srv_->followers("events") != 0)

@@ -76,6 +76,7 @@ struct Engine::ControlShared {
   std::vector<PortStats> rates_prev;
   std::chrono::steady_clock::time_point rates_at;
   std::size_t events_sent = 0;
+  std::chrono::steady_clock::time_point metrics_due;
 };
 
 }  // namespace tcpr::dataplane

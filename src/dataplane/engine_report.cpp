@@ -98,6 +98,7 @@ pipeline::PipelineCounters Engine::counters() const {
     sum.bytes += c.bytes;
     sum.no_flow += c.no_flow;
     sum.drops += c.drops;
+    for (std::size_t k = 0; k < c.class_packets.size(); ++k) sum.class_packets[k] += c.class_packets[k];
     for (std::size_t i = 0; i < c.egress.size() && i < sum.egress.size(); ++i) {
       sum.egress[i].packets += c.egress[i].packets;
       sum.egress[i].bytes += c.egress[i].bytes;
@@ -201,8 +202,11 @@ namespace tcpr::dataplane {
 // Live mode: one behaviour tick every tick_seconds of real time, off the lcores.
 void Engine::control_thread_main(const std::atomic<bool>& stop) {
   const auto halted = [&] { return stop.load(std::memory_order_relaxed) || control_stop_.load(std::memory_order_relaxed); };
-  if (behavior_ == nullptr) {   // the control socket only
-    while (!halted()) control_poll(1);
+  if (behavior_ == nullptr) {   // the control socket (and metrics) only
+    while (!halted()) {
+      control_poll(1);
+      control_metrics();
+    }
     return;
   }
   const auto period = std::chrono::duration<double>(behavior_->config().tick_seconds);

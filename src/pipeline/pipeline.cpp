@@ -112,6 +112,7 @@ void Pipeline::on_flow_end(void* ctx, const flow::FlowEntry& f, flow::EndReason 
 
 // The rest of one packet's path, its parse, key and hash done by process_stage().
 Verdict Pipeline::finish_one(const packet::PacketView& pkt, Staged& s) noexcept {
+  s.flow = flow::kNil;
   if (s.drop != TCPR_DROP_NONE) return {route::kNoEgress, s.drop};
   const packet::ParsedPacket& p = s.p;
   const std::uint16_t egress = egress_.egress_for(pkt.port);
@@ -121,6 +122,7 @@ Verdict Pipeline::finish_one(const packet::PacketView& pkt, Staged& s) noexcept 
     bool created = false;
     flow::FlowEntry& f = flows_.update(s.key, s.hash, s.sender, p, pkt.wire_len, pkt.ts_ns, created);
     const std::uint32_t idx = flows_.index_of(f);
+    s.flow = idx;
     if (created) {
       f.ingress_port = pkt.port;
       f.egress = egress == route::kNoEgress ? flow::kEgressDrop : egress;
@@ -237,7 +239,11 @@ void Pipeline::process_stage(const packet::PacketView* pkts, std::uint16_t n, Ve
   for (std::uint16_t i = 0; i < n; ++i)
     staged_[i].entry = staged_[i].has_flow ? flows_.prefetch_entry(staged_[i].hash) : flow::kNil;
   for (std::uint16_t i = 0; i < n; ++i) flows_.prefetch_neighbours(staged_[i].entry);
-  for (std::uint16_t i = 0; i < n; ++i) out[i] = finish_one(pkts[i], staged_[i]);
+  for (std::uint16_t i = 0; i < n; ++i) {
+    out[i] = finish_one(pkts[i], staged_[i]);
+    if (classifier_ != nullptr && staged_[i].flow != flow::kNil)
+      out[i].class_id = classifier_->state(staged_[i].flow).class_id;
+  }
 }
 
 void Pipeline::process(const packet::PacketView* pkts, std::uint16_t n, Verdict* out) noexcept {
@@ -272,6 +278,7 @@ void Pipeline::process_run(const packet::PacketView* pkts, std::uint16_t n, Verd
     const Verdict v = out[i];
     ++counters_.packets;
     counters_.bytes += pkts[i].wire_len;
+    ++counters_.class_packets[v.class_id];
     if (pkts[i].ts_ns > now) now = pkts[i].ts_ns;
     if (v.drop != TCPR_DROP_NONE) {
       counters_.drops.add(v.drop);

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CAPTURE = os.path.join(ROOT, "tests", "data", "mixed.pcap")
@@ -36,6 +37,17 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         failures.append(what)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+METRICS_PORT = free_port()
 
 
 def write_config(tmp):
@@ -54,6 +66,7 @@ classes = "{tmp}/classes.toml"
 [control]
 socket = "{tmp}/run/control.sock"
 max_line = 4096
+metrics = "127.0.0.1:{METRICS_PORT}"
 
 [behavior]
 agents = ["10.0.0.0/8"]
@@ -134,6 +147,52 @@ def main():
         status = json.loads(out)
         check([p["name"] for p in status["ports"]] == ["in", "out"] and status["ports"][0]["rx"] == 97,
               "status: both ports, the capture's 97 packets received")
+
+        # Prometheus: the text format on loopback, numbers that agree with the control socket's.
+        time.sleep(1.1)   # the exporter is refreshed once a second
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        text = opener.open(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=10).read().decode()
+        samples = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                samples[name] = float(value)
+        print("\n".join(l for l in text.splitlines() if l.startswith("tcpr_") and ("packets" in l or "agents" in l))[:1500])
+        check(samples.get("tcpr_packets_total") == 97, f"metrics: tcpr_packets_total 97 ({samples.get('tcpr_packets_total')})")
+        check(samples.get('tcpr_agents{zone="MONITORED"}', 0) + samples.get('tcpr_agents{zone="TRUSTED"}', 0) == 2,
+              "metrics: two agents, by zone")
+        check(sum(v for k, v in samples.items() if k.startswith("tcpr_class_packets_total{")) == 97,
+              "metrics: packets per class add up to all packets")
+        check(sum(v for k, v in samples.items() if k.startswith("tcpr_path_packets_total{")) > 0, "metrics: packets per path")
+        check("tcpr_tick_seconds" in samples and 'tcpr_drops_total{reason="zone_isolated"}' in samples,
+              "metrics: tick duration and drops by reason")
+
+        # DPDK telemetry: the /tcpr/ commands on the telemetry socket (what dpdk-telemetry.py reads).
+        tel_path = f"/var/run/dpdk/tcpr-ctl-{os.getpid()}/dpdk_telemetry.v2"
+        tel = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        tel.settimeout(5)
+        tel.connect(tel_path)
+        json.loads(tel.recv(16384))   # the greeting: version, pid, max_output_len
+
+        def telemetry(cmd):
+            tel.send(cmd.encode())
+            return json.loads(tel.recv(65536))[cmd]
+
+        listed = telemetry("/")
+        check(all(c in listed for c in ("/tcpr/status", "/tcpr/drops", "/tcpr/zones", "/tcpr/classes", "/tcpr/paths",
+                                          "/tcpr/xdp")), "telemetry lists the /tcpr/ commands")
+        st = telemetry("/tcpr/status")
+        check(st["packets"] == 97 and st["agents"] == 2 and st["workers"] == 1 and st["version"] == "0.1.0",
+              f"telemetry /tcpr/status: {st}")
+        classes = telemetry("/tcpr/classes")
+        check(sum(classes.values()) == 97 and "llm_api" in classes, f"telemetry /tcpr/classes adds up to the packets: {classes}")
+        check(set(telemetry("/tcpr/paths")) == {"main", "backup"}, "telemetry /tcpr/paths")
+        check(sum(telemetry("/tcpr/zones").values()) == 2, "telemetry /tcpr/zones")
+        tel.close()
+        if shutil.which("dpdk-telemetry.py"):
+            r = subprocess.run(["dpdk-telemetry.py", "-f", f"tcpr-ctl-{os.getpid()}"], input="/tcpr/status\n",
+                               capture_output=True, text=True, timeout=20)
+            check('"packets": 97' in r.stdout, "dpdk-telemetry.py shows /tcpr/status")
 
         # An operator pin: ISOLATED within one tick (0.1 s; two allowed for scheduling), then released.
         tick = status["tick_s"]

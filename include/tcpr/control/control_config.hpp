@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "tcpr/util/result.hpp"
+
 namespace tcpr::control {
 
 struct ControlConfig {
@@ -15,6 +17,11 @@ struct ControlConfig {
   std::uint32_t max_line = 64 * 1024;                  // bytes of one request line
   std::uint32_t max_output = 8 * 1024 * 1024;          // bytes waiting to be sent to one client
   double idle_timeout = 300;                           // seconds a client may stay silent
+  std::string metrics;                                 // Prometheus endpoint, e.g. "127.0.0.1:9464" ("": off)
 };
+
+// "127.0.0.1:9464", "[::1]:9464" or "localhost:9464"; anything else is refused (the endpoint
+// has no authentication: loopback only). In server.cpp.
+Result<bool> check_metrics_address(const std::string& listen);
 
 }  // namespace tcpr::control

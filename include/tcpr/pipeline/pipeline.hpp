@@ -31,6 +31,7 @@
 // Owned by one worker; not thread-safe by design. Nothing here allocates per packet.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -49,6 +50,7 @@ struct Verdict {
   DropReason drop = TCPR_DROP_NONE;
   std::uint16_t path = route::kNoPath;      // routed: rewrite for this path before sending
   std::uint16_t mirror = route::kNoPath;    // also send a copy, rewritten for this path (on its port)
+  std::uint8_t class_id = 0;                // the flow's content class (0: unknown or none), for counters
 };
 
 struct PortCounters {
@@ -64,6 +66,8 @@ struct PipelineCounters {
   std::vector<PortCounters> egress;  // per egress port index: what the pipeline sent there
   std::vector<PortCounters> paths;   // per path: what left on it (mirrored copies included)
   std::vector<std::uint64_t> mirrored;   // per path: of which mirrored copies
+  // Per class id of the current class database: packets of flows in that class (dropped ones too).
+  std::array<std::uint64_t, 256> class_packets{};
 };
 
 struct PipelineConfig {
@@ -129,6 +133,7 @@ class Pipeline {
     packet::FlowKey key;
     std::uint64_t hash;
     std::uint32_t entry;   // prefetched entry index, or flow::kNil
+    std::uint32_t flow;    // the packet's flow once finish_one found it, or flow::kNil
     DropReason drop;
     packet::Side sender;
     bool has_flow;

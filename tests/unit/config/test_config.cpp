@@ -210,4 +210,9 @@ TEST_CASE("[control] is read and checked", "[config]") {
         "test.toml:2:10: 'control.socket' = 'relative.sock' must be an absolute path of at most 107 bytes");
   CHECK(error_of("[control]\nmax_clients = 0\n") == "test.toml:2:15: 'control.max_clients' = 0 is out of range [1, 1024]");
   CHECK(error_of("[control]\nport = 80\n") == "test.toml:2:8: unknown key 'control.port'");
+  CHECK(parse_config("[control]\nmetrics = \"127.0.0.1:9464\"\n", "t.toml").value().control.metrics == "127.0.0.1:9464");
+  CHECK(parse_config("[control]\nmetrics = \"[::1]:9464\"\n", "t.toml").ok());
+  CHECK(error_of("[control]\nmetrics = \"0.0.0.0:9464\"\n").find("test.toml:2:11: metrics address '0.0.0.0:9464' must be on loopback") == 0);
+  CHECK(error_of("[control]\nmetrics = \"127.0.0.1\"\n") == "test.toml:2:11: metrics address '127.0.0.1' must be HOST:PORT");
+  CHECK(error_of("[control]\nmetrics = \"127.0.0.1:99999\"\n") == "test.toml:2:11: metrics address '127.0.0.1:99999': port out of range");
 }
