@@ -34,6 +34,11 @@ void Behavior::release(const AgentKey& k) {
   }
 }
 
+Zone Behavior::zone_of(const AgentKey& k) const {
+  const auto i = index_.find(k, hash(k));
+  return i == AgentIndex::kNone ? static_cast<Zone>(TCPR_ZONE__COUNT) : agents_[i].zone;
+}
+
 std::vector<std::pair<AgentKey, Zone>> Behavior::zone_list() const {
   std::vector<std::pair<AgentKey, Zone>> out;
   out.reserve(agents_.size());

@@ -300,7 +300,9 @@ Result<bool> Engine::start(const EngineOptions& opt) {
     if (!r) return r;
   }
   for (const auto& p : ports_) any_shared_ = any_shared_ || !p->direct;
-  g_ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
+  // PMD timestamps in replay only (net_pcap: the capture's clock). Live mode keeps one clock, the
+  // wall clock its flows are aged by: a capture's times are in the past, a NIC's in its own domain.
+  g_ts_offset = opt_.replay_packets != 0 ? rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr) : -1;
   const int flag_bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, nullptr);
   g_ts_flag = flag_bit >= 0 ? (1ull << flag_bit) : 0;
 
@@ -374,6 +376,7 @@ Result<bool> Engine::start(const EngineOptions& opt) {
     }
     workers_.push_back(std::move(w));
   }
+  explain_base_ = pcfg;   // what `explain` builds its private pipeline from
   return start_control();
 }
 

@@ -109,6 +109,7 @@ class Engine {
   void control_poll(int ms);
   void control_after_tick();
   void control_metrics();
+  void finish_flows();
   void register_telemetry();   // engine_telemetry.cpp
   void publish_telemetry(const control::MetricsSnapshot& m, double uptime_s, std::uint32_t workers);
   void take_path_requests() noexcept;
@@ -155,7 +156,8 @@ class Engine {
   std::atomic<bool> control_stop_{false};
   std::unique_ptr<control::Server> control_srv_;   // control thread only (after start)
   std::unique_ptr<ControlShared> ctl_;
-  std::unique_ptr<control::MetricsExporter> metrics_;   // [control] metrics: Prometheus endpoint
+  std::unique_ptr<control::MetricsExporter> metrics_;
+  pipeline::PipelineConfig explain_base_;   // [control] metrics: Prometheus endpoint
   std::chrono::steady_clock::time_point started_;
 };
 

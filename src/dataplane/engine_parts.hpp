@@ -9,6 +9,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "engine.hpp"
@@ -53,6 +54,7 @@ struct alignas(64) Engine::Worker {
   std::uint64_t received = 0;                // the worker's own; read by others only after it finished
   std::atomic<std::uint64_t> processed{0};   // ring packets done (replay tick barriers)
   IdleRun idle;                              // direct replay: its run of empty polls
+  pipeline::FlowScanBox scan_box;            // the control thread's flows query (flow_scan.hpp)
   std::atomic<bool> finished{false};
   const std::atomic<bool>* stop = nullptr;  // set by run(): the engine's halt flag
 };
@@ -77,6 +79,13 @@ struct Engine::ControlShared {
   std::chrono::steady_clock::time_point rates_at;
   std::size_t events_sent = 0;
   std::chrono::steady_clock::time_point metrics_due;
+  // The flows query under way (one at a time): who asked, for how many, since when.
+  struct FlowsAsk {
+    std::uint64_t client = 0;
+    std::size_t top = 0;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::optional<FlowsAsk> flows;
 };
 
 }  // namespace tcpr::dataplane

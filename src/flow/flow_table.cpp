@@ -83,6 +83,7 @@ void FlowTable::remove(std::uint32_t idx, EndReason why) noexcept {
   const std::uint32_t pos = slot_of(f.key, packet::hash(f.key));
   if (pos != kNil) erase_slot(pos);
   lru_unlink(idx);
+  f.last_ns = 0;         // free (in_use)
   free_.push_back(idx);  // never grows past capacity_: reserved in the constructor
   --used_;
 }

@@ -9,7 +9,7 @@ namespace tcpr::pipeline {
 
 Pipeline::Pipeline(const PipelineConfig& cfg, ReportSink sink)
     : sink_(sink), flows_(cfg.flow, flow::FlowSink{this, &Pipeline::on_flow_end}), egress_(cfg.egress),
-      expire_budget_(cfg.expire_budget) {
+      expire_budget_(cfg.expire_budget), worker_(cfg.worker) {
   counters_.egress.resize(egress_.ports());
   if (cfg.classes != nullptr)
     classifier_ = std::make_unique<classify::Classifier>(cfg.classify, flows_.capacity(), cfg.classes);

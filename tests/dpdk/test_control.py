@@ -129,6 +129,7 @@ def main():
             (["agent", "10.99.0.1"], ["agent 10.99.0.1", "features" if False else "why"], ["agent", "zone", "trust", "features", "recent_events"]),
             (["paths"], ["main", "backup", "strategy"], ["strategy", "epoch", "paths"]),
             (["stats"], ["packets", "dataplane drops", "control:"], ["packets", "drops", "control", "reloads"]),
+            (["flows", "--top", "3"], ["client", "server", "workers answered"], ["flows", "workers_answered"]),
             (["classes"], ["llm.api", "tags:"], ["classes", "tags", "rules"]),
             (["events"], [], ["events", "following"]),
             (["commands"], ["status", "zone", "reload"], None),
@@ -147,6 +148,47 @@ def main():
         status = json.loads(out)
         check([p["name"] for p in status["ports"]] == ["in", "out"] and status["ports"][0]["rx"] == 97,
               "status: both ports, the capture's 97 packets received")
+
+        # explain: each stage of one packet, from a 5-tuple and payload, a capture, or hex.
+        llm = ("POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\nContent-Type: application/json\r\n"
+               "Content-Length: 49\r\n\r\n{\"messages\": [{\"content\": \"what is a tcp flow\"}]}")
+        rc, out, err = routectl("explain", "--src", "10.99.0.2", "--sport", "40000", "--dst", "10.50.0.1", "--dport", "443",
+                                "--payload", llm, json_out=True)
+        ex = json.loads(out) if rc == 0 else {}
+        check(ex.get("classify", {}).get("class") == "llm.api" and ex["classify"]["host"] == "api.openai.com"
+              and ex["classify"]["method"] == "POST" and ex["parse"]["src"] == "10.99.0.2:40000",
+              f"explain: an LLM call is classified llm.api with its host and method ({err.strip()})")
+        check("route" in ex and ex["route"].get("path") in ("main", "backup") and ex["verdict"].startswith("forward on path"),
+              f"explain: routed on a path ({ex.get('route')}, {ex.get('verdict')})")
+        rc, out, _ = routectl("explain", "--src", "10.99.0.2", "--sport", "40000", "--dst", "10.50.0.1", "--dport", "443",
+                              "--payload", llm)
+        check(rc == 0 and "classify  llm.api" in out and "verdict" in out, "explain: the table")
+        # A secret in the body is a hard signal: its agent is quarantined on that very packet, which
+        # then goes nowhere but to remediation (issue 5) — explain says so.
+        leak = llm.replace("what is a tcp flow", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        rc, out, _ = routectl("explain", "--src", "10.99.0.2", "--sport", "40001", "--dst", "10.50.0.1", "--dport", "443",
+                              "--payload", leak, json_out=True)
+        ex = json.loads(out) if rc == 0 else {}
+        check("secret" in ex.get("classify", {}).get("tags", []) and ex.get("verdict") == "drop: zone_quarantined",
+              f"explain: a leaked secret quarantines on the same packet ({ex.get('classify', {}).get('tags')}, {ex.get('verdict')})")
+        rc, out, _ = routectl("explain", "--pcap", CAPTURE, "--index", "1", json_out=True)
+        check(rc == 0 and json.loads(out)["parse"]["ok"] is True, "explain --pcap: the capture's first packet")
+        rc, out, _ = routectl("explain", "--frame", "0011223344", json_out=True)
+        check(rc == 0 and json.loads(out)["verdict"] == "drop: l2_truncated", "explain --frame: a runt is l2_truncated")
+        check(routectl("explain", "--src", "10.99.0.2")[0] == 2, "explain without a port: usage, exit 2")
+        rc, _, err = routectl("explain", "--frame", "zz")
+        check(rc == 1 and "not hex" in err, "explain --frame zz: exit 1")
+
+        # flows: the largest first, filters by class and agent.
+        flows = json.loads(routectl("flows", "--top", "50", json_out=True)[1])["flows"]
+        check(len(flows) > 3 and all(flows[i]["bytes"] >= flows[i + 1]["bytes"] for i in range(len(flows) - 1)),
+              f"flows: {len(flows)} flows, largest first")
+        dns = json.loads(routectl("flows", "--class", "dns", json_out=True)[1])["flows"]
+        check(len(dns) > 0 and all(f["class"] == "dns" for f in dns), f"flows --class dns: {len(dns)} flows, all dns")
+        mine = json.loads(routectl("flows", "--agent", "10.99.0.1", json_out=True)[1])["flows"]
+        check(len(mine) > 0 and all("10.99.0.1:" in f["client"] + f["server"] for f in mine), "flows --agent")
+        rc, _, err = routectl("flows", "--agent", "nonsense")
+        check(rc == 1 and "not an IP address" in err, "flows --agent nonsense: exit 1")
 
         # Prometheus: the text format on loopback, numbers that agree with the control socket's.
         time.sleep(1.1)   # the exporter is refreshed once a second
@@ -203,6 +245,10 @@ def main():
         check(agent["zone"] == "ISOLATED", f"ISOLATED within two ticks (is {agent['zone']})")
         check(any(e["to"] == "ISOLATED" and e["reason"] == "operator pin" for e in agent["recent_events"]),
               "its event says operator pin")
+        iso = json.loads(routectl("explain", "--src", "10.99.0.1", "--sport", "40000", "--dst", "10.50.0.1", "--dport", "80",
+                                  "--payload", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", json_out=True)[1])
+        check(iso["gate"] == "drop: zone_isolated" and iso["verdict"] == "drop: zone_isolated",
+              f"explain: the isolated agent's packet stops at the zone gate ({iso.get('gate')})")
         other = json.loads(routectl("agent", "10.99.0.2", json_out=True)[1])
         check(other["zone"] != "ISOLATED", "the other agent is not touched")
         rc, out, _ = routectl("release", "10.99.0.1")

@@ -268,6 +268,10 @@ def main():
             check(ssh_true(ns, f"{tmp}/agent_key"), f"{name}: ssh true")
         rc, out, _ = routectl("--json", "status")
         check(rc == 0 and '"rx"' in out, "status answers while traffic flows")
+        rc, out, _ = routectl("--json", "flows", "--agent", A2)
+        flows = json.loads(out)["flows"] if rc == 0 else []
+        classes = {f["class"] for f in flows}
+        check({"llm.api", "mcp", "ssh"} <= classes, f"flows of a2 show its LLM, MCP and ssh flows ({sorted(classes)})")
 
         # 2. Operator isolation, within one tick.
         rc, out, err = routectl("zone", "set", A1, "ISOLATED")

@@ -3,7 +3,10 @@
 // Daemon commands go over tcp-routed's control socket (--socket, default
 // /run/tcp-route/control.sock; README "tcp-routectl reference"):
 //   status | agents [--zone Z] [--top N] | agent ID | zone set ID ZONE [--ttl D] | release ID
-//   paths | path up|down NAME | stats | classes | reload | events [--last N] [--follow] | help
+//   paths | path up|down NAME | flows [--top N] [--class C] [--agent IP] | stats | classes | reload
+//   events [--last N] [--follow] | commands
+//   explain --src IP --sport N --dst IP --dport N [--proto udp] [--payload TEXT | --payload-file F] [--port P]
+//   explain --frame HEX | --pcap FILE [--index N]
 // The XDP guard is driven directly through its pinned maps and program, so it works while
 // tcp-routed is down too:
 //   xdp attach IFACE [--mode native|generic] [--bpffs DIR] | xdp detach IFACE | xdp status [--bpffs DIR]
@@ -24,6 +27,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "tcpr/behavior/tracker.hpp"
 #include "tcpr/control/server.hpp"
@@ -98,7 +103,10 @@ std::string num(const Json& v, int prec = 2) {
 
 std::string join(const Json& arr) {
   std::string out;
-  for (const auto& v : arr) out += (out.empty() ? "" : ",") + (v.is_string() ? v.get<std::string>() : v.dump());
+  for (const auto& v : arr) {
+    if (!out.empty()) out += ',';
+    out += v.is_string() ? v.get<std::string>() : v.dump();
+  }
   return out.empty() ? "-" : out;
 }
 
@@ -146,6 +154,36 @@ void print_human(const std::string& cmd, const Json& d) {
   } else if (cmd == "path") {
     fmt::print("path {} is {} (operator {}), route table epoch {}\n", num(d["path"]), d["up"].get<bool>() ? "up" : "down",
                num(d["admin"]), num(d["epoch"]));
+  } else if (cmd == "flows") {
+    fmt::print("{:<5} {:<24} {:<24} {:<12} {:>10} {:>12} {:<12}\n", "proto", "client", "server", "class", "packets", "bytes", "egress");
+    for (const auto& f : d["flows"])
+      fmt::print("{:<5} {:<24} {:<24} {:<12} {:>10} {:>12} {:<12}\n", num(f["proto"]), num(f["client"]), num(f["server"]),
+                 f["class"].get<std::string>().empty() ? "-" : num(f["class"]), num(f["packets"]), num(f["bytes"]), num(f["egress"]));
+    fmt::print("({} flows; {} of {} workers answered)\n", d["flows"].size(), num(d["workers_answered"]), num(d["workers"]));
+  } else if (cmd == "explain") {
+    fmt::print("frame     {} bytes on port {}\n", num(d["frame"]["bytes"]), num(d["frame"]["port"]));
+    const Json& p = d["parse"];
+    if (!p["ok"].get<bool>()) {
+      fmt::print("parse     drop: {}\n", num(p["drop"]));
+    } else {
+      fmt::print("parse     {} {} -> {} {} ttl {} payload {} bytes{}\n", num(p["l3"]), p.value("src", std::string("-")),
+                 p.value("dst", std::string("-")), p.value("proto", std::string("")), p.contains("ttl") ? num(p["ttl"]) : "-",
+                 p.contains("payload_bytes") ? num(p["payload_bytes"]) : "-",
+                 p["vlans"].get<int>() > 0 ? fmt::format(" ({} VLAN tags)", num(p["vlans"])) : "");
+      if (d.contains("flow") && !d["flow"].is_null())
+        fmt::print("flow      client {} server {}\n", num(d["flow"]["client"]), num(d["flow"]["server"]));
+      if (d.contains("classify") && d["classify"].is_object()) {
+        const Json& c = d["classify"];
+        fmt::print("classify  {} tags {} secrets {}", num(c["class"]), join(c["tags"]), join(c["secrets"]));
+        if (!c["host"].get<std::string>().empty()) fmt::print(" host {}", num(c["host"]));
+        if (!c["method"].get<std::string>().empty()) fmt::print(" {} {}", num(c["method"]), num(c["path"]));
+        fmt::print("\n");
+      }
+      for (const auto& a : d["agents"]) fmt::print("agent     {} is {}\n", num(a["agent"]), num(a["zone"]));
+      fmt::print("gate      {}\n", num(d["gate"]));
+      fmt::print("route     {}\n", d["route"].dump());
+    }
+    fmt::print("verdict   {}\n", num(d["verdict"]));
   } else if (cmd == "stats") {
     fmt::print("packets {}  bytes {}  without a flow {}\n", num(d["packets"]), num(d["bytes"]), num(d["no_flow"]));
     fmt::print("dataplane drops:\n");
@@ -293,6 +331,26 @@ int main(int argc, char** argv) {
   path_up->add_option("name", name, "the path")->required();
   auto* path_down = path_c->add_subcommand("down", "out of service");
   path_down->add_option("name", name, "the path")->required();
+  std::string cls, agent_ip;
+  auto* flows_c = app.add_subcommand("flows", "the largest flows now");
+  flows_c->add_option("--top", top, "how many (default 20)");
+  flows_c->add_option("--class", cls, "only flows of this class");
+  flows_c->add_option("--agent", agent_ip, "only flows of this agent (IP)");
+  std::string proto = "tcp", src, dst, payload, payload_file, frame_hex, pcap_file, in_port;
+  std::uint16_t sport = 0, dport = 0;
+  std::size_t index = 1;
+  auto* explain_c = app.add_subcommand("explain", "what the pipeline would do with one packet (nothing is sent)");
+  explain_c->add_option("--proto", proto, "tcp or udp")->check(CLI::IsMember({"tcp", "udp"}));
+  explain_c->add_option("--src", src, "source address");
+  explain_c->add_option("--sport", sport, "source port");
+  explain_c->add_option("--dst", dst, "destination address");
+  explain_c->add_option("--dport", dport, "destination port");
+  explain_c->add_option("--payload", payload, "payload text");
+  explain_c->add_option("--payload-file", payload_file, "payload from a file")->check(CLI::ExistingFile);
+  explain_c->add_option("--frame", frame_hex, "a whole Ethernet frame in hex");
+  explain_c->add_option("--pcap", pcap_file, "a capture (read by tcp-routed: an absolute path)");
+  explain_c->add_option("--index", index, "which packet of --pcap (1-based, default 1)");
+  explain_c->add_option("--port", in_port, "the port it arrives on (default: the first)");
   auto* stats_c = app.add_subcommand("stats", "drop counters of the dataplane and the XDP guard");
   auto* classes_c = app.add_subcommand("classes", "content classes in use");
   auto* reload_c = app.add_subcommand("reload", "re-read the classes file");
@@ -352,6 +410,33 @@ int main(int argc, char** argv) {
   if (paths_c->parsed()) return run_command(socket, "paths", Json::object(), json);
   if (path_up->parsed() || path_down->parsed())
     return run_command(socket, "path", Json{{"name", name}, {"state", path_up->parsed() ? "up" : "down"}}, json);
+  if (flows_c->parsed()) {
+    Json a{{"top", top}};
+    if (!cls.empty()) a["class"] = cls;
+    if (!agent_ip.empty()) a["agent"] = agent_ip;
+    return run_command(socket, "flows", a, json);
+  }
+  if (explain_c->parsed()) {
+    Json a = Json::object();
+    if (!in_port.empty()) a["port"] = in_port;
+    if (!frame_hex.empty()) {
+      a["frame"] = frame_hex;
+    } else if (!pcap_file.empty()) {
+      a["pcap"] = pcap_file;
+      a["index"] = index;
+    } else {
+      if (src.empty() || dst.empty() || sport == 0 || dport == 0) {
+        fmt::print(stderr, "tcp-routectl: explain needs --src, --sport, --dst and --dport (or --frame, or --pcap)\n");
+        return kUsage;
+      }
+      if (!payload_file.empty()) {
+        std::ifstream in(payload_file, std::ios::binary);
+        payload.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      }
+      a.update(Json{{"proto", proto}, {"src", src}, {"sport", sport}, {"dst", dst}, {"dport", dport}, {"payload", payload}});
+    }
+    return run_command(socket, "explain", a, json);
+  }
   if (stats_c->parsed()) return run_command(socket, "stats", Json::object(), json);
   if (classes_c->parsed()) return run_command(socket, "classes", Json::object(), json);
   if (reload_c->parsed()) return run_command(socket, "reload", Json::object(), json);

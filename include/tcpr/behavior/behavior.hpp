@@ -137,6 +137,8 @@ class Behavior {
   // Every agent and its zone (the XDP maps' writer), and a counter of zone-table publications:
   // the list can only have changed when the counter did.
   std::vector<std::pair<AgentKey, Zone>> zone_list() const;
+  // One agent's zone; TCPR_ZONE__COUNT when the agent is not known (yet).
+  Zone zone_of(const AgentKey& k) const;
   std::uint64_t publications() const noexcept { return publications_; }
   // The workers' local decisions since the last call (control thread, between ticks).
   std::vector<AgentTracker::LocalDecision> take_local_decisions() {

@@ -158,6 +158,9 @@ class FlowTable {
     return static_cast<std::uint32_t>(&f - entries_.data());
   }
 
+  // Entry idx holds a live flow (a freed entry's last_ns is 0; a live one's is its last packet's
+  // time). For walks by index (the control thread's flows query, done by the owning worker).
+  bool in_use(std::uint32_t idx) const noexcept { return idx < capacity_ && entries_[idx].last_ns != 0; }
   std::uint32_t size() const noexcept { return used_; }
   std::uint32_t capacity() const noexcept { return capacity_; }
   const FlowCounters& counters() const noexcept { return counters_; }

@@ -39,6 +39,7 @@
 #include "tcpr/classify/classifier.hpp"
 #include "tcpr/flow/flow_table.hpp"
 #include "tcpr/packet/drop.hpp"
+#include "tcpr/pipeline/flow_scan.hpp"
 #include "tcpr/packet/packet_view.hpp"
 #include "tcpr/route/router.hpp"
 #include "tcpr/route/static_egress.hpp"
@@ -110,7 +111,11 @@ class Pipeline {
   void poll() noexcept {
     if (tracker_ != nullptr) tracker_->poll();
     if (router_ != nullptr) router_->poll();
+    if (scan_box_ != nullptr && scan_box_->asked()) scan_flows();
   }
+
+  // Where the control thread asks this worker for its largest flows (flow_scan.hpp).
+  void set_flow_scan_box(FlowScanBox* box) noexcept { scan_box_ = box; }
 
   // Counts a drop decided outside the pipeline (e.g. a full TX queue).
   void count_drop(DropReason r) noexcept { counters_.drops.add(r); }
@@ -125,6 +130,13 @@ class Pipeline {
   const route::Router* router() const noexcept { return router_.get(); }
 
  private:
+  // One slice of the walk for the scan box's query (flow_scan.cpp).
+  void scan_flows() noexcept;
+  FlowScanBox* scan_box_ = nullptr;
+  std::uint32_t scan_next_ = 0;          // next entry index of the walk under way
+  bool scanning_ = false;
+  std::vector<FlowSummary> scan_top_;    // a min-heap by bytes, at most query.top
+
   // Up to kStage packets: parse + key + hash + prefetch slot for all, prefetch entries for all,
   // prefetch LRU neighbours for all, then finish each packet (DPDK's "prefetch, then process").
   static constexpr std::uint16_t kStage = 32;
@@ -165,6 +177,7 @@ class Pipeline {
   std::shared_ptr<const classify::ClassDb> pending_classes_;
   route::StaticEgress egress_;
   std::uint32_t expire_budget_;
+  unsigned worker_ = 0;
   behavior::Behavior* behavior_ = nullptr;
   behavior::AgentTracker* tracker_ = nullptr;
   std::unique_ptr<route::Router> router_;
