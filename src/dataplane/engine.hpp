@@ -157,7 +157,13 @@ class Engine {
   std::unique_ptr<control::Server> control_srv_;   // control thread only (after start)
   std::unique_ptr<ControlShared> ctl_;
   std::unique_ptr<control::MetricsExporter> metrics_;
-  pipeline::PipelineConfig explain_base_;   // [control] metrics: Prometheus endpoint
+  pipeline::PipelineConfig explain_base_;
+  std::vector<route::Mac> route_macs_;   // the ports' source MACs (a reloaded route table's)
+  // The configuration classes are read from: the start's (null) or the last reload's. Written by
+  // the control thread, read by the main lcore when it starts a reload.
+  std::atomic<std::shared_ptr<const config::Config>> classes_cfg_;
+  control::Json apply_reload(const config::Config& next);   // engine_reload.cpp
+  void reload_outcomes();   // [control] metrics: Prometheus endpoint
   std::chrono::steady_clock::time_point started_;
 };
 

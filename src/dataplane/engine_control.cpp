@@ -394,11 +394,18 @@ Result<bool> Engine::start_control() {
                    {"source", cfg_.classes_path.empty() ? "built in" : cfg_.classes_path}});
   });
 
-  s.add("reload", "reload", "re-reads the classes file; a file with a mistake is refused (the reply says where) and the current classes stay",
+  s.add("reload", "reload",
+        "re-reads the configuration file and its classes file: a mistake in either is refused with FILE:LINE and "
+        "nothing changes; else the classes, [routing] of the same paths, [enforce] policy and [control] limits are "
+        "applied, and the reply lists what takes a restart",
         [this](const Request& r) -> Reply {
-          if (classes_pub_ == nullptr) return err("classification is off");
+          if (classes_pub_ == nullptr) return err("classification is off: nothing to reload (restart to change the configuration)");
+          auto next = config::load_config(cfg_.source);
+          if (!next) return err("reload refused, nothing changed: " + next.error());
+          auto n = std::make_shared<const config::Config>(std::move(next.value()));
           std::lock_guard<std::mutex> g(ctl_->mu);
-          ctl_->reload_waiters.push_back(r.client);
+          ctl_->reload_waiters.push_back({r.client, n, classes_cfg_.load()});
+          classes_cfg_.store(n);   // the classes compile from the new file (restored if refused)
           request_reload();
           return std::nullopt;
         });
@@ -459,6 +466,7 @@ void Engine::control_poll(int ms) {
   }
   for (const auto& [client, r] : done) control_srv_->reply(client, r);
   if (ctl_->flows.has_value()) finish_flows();
+  reload_outcomes();
 }
 
 // Control thread: the flows query, once every worker has answered (or 2 s have passed: a worker
@@ -568,6 +576,12 @@ void Engine::take_path_requests() noexcept {
   if (ctl_ == nullptr || routes_ == nullptr) return;
   std::unique_lock<std::mutex> g(ctl_->mu, std::try_to_lock);
   if (!g.owns_lock()) return;
+  if (ctl_->route_replace != nullptr) {
+    // A reloaded [routing]: this lcore's own state of the paths (operator, link) carried over.
+    const route::RouteTable& base = route_pending_ != nullptr ? *route_pending_ : *route_current_;
+    route_pending_ = ctl_->route_replace->with_state_of(base);
+    ctl_->route_replace.reset();
+  }
   for (const auto& req : ctl_->path_requests) {
     const route::RouteTable& base = route_pending_ != nullptr ? *route_pending_ : *route_current_;
     route_pending_ = base.with_state(req.path, req.up);
@@ -591,19 +605,35 @@ void Engine::route_published() noexcept {
   ctl_->path_waiting.clear();
 }
 
-// Main lcore: a reload finished (applied: the new classes; else the refusal's message).
+// Main lcore: a reload finished (applied: the new classes; else the refusal's message). The
+// control thread answers the operators who asked (reload_outcomes).
 void Engine::reload_finished(const std::shared_ptr<const classify::ClassDb>& applied, const std::string& refusal) noexcept {
   if (ctl_ == nullptr) return;
   std::lock_guard<std::mutex> g(ctl_->mu);
   if (applied != nullptr) ctl_->classes_view = applied;
-  for (const auto client : ctl_->reload_waiters) {
-    if (applied != nullptr)
-      ctl_->done.emplace_back(client, Result<Json>(Json{{"reloaded", true}, {"classes", applied->classes().size()},
-                                                        {"rules", applied->rule_count()}}));
-    else
-      ctl_->done.emplace_back(client, Result<Json>(Error{"reload refused, the current classes stay: " + refusal}));
-  }
+  for (auto& w : ctl_->reload_waiters) ctl_->reload_outcomes.push_back({std::move(w), applied, refusal});
   ctl_->reload_waiters.clear();
+}
+
+// Control thread: answers to reloads — refused: the previous configuration back, nothing else
+// touched; applied: the rest of the new configuration (apply_reload) and what it could not change.
+void Engine::reload_outcomes() {
+  std::vector<ControlShared::ReloadOutcome> outs;
+  {
+    std::lock_guard<std::mutex> g(ctl_->mu);
+    outs.swap(ctl_->reload_outcomes);
+  }
+  for (auto& o : outs) {
+    if (o.applied == nullptr) {
+      classes_cfg_.store(o.waiter.prev);
+      control_srv_->reply(o.waiter.client, Result<Json>(Error{"reload refused, nothing changed: " + o.refusal}));
+      continue;
+    }
+    Json j = apply_reload(*o.waiter.next);
+    j["classes"] = o.applied->classes().size();
+    j["rules"] = o.applied->rule_count();
+    control_srv_->reply(o.waiter.client, Result<Json>(j));
+  }
 }
 
 }  // namespace tcpr::dataplane

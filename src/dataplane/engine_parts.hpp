@@ -70,7 +70,20 @@ struct Engine::ControlShared {
   std::mutex mu;
   std::vector<PathRequest> path_requests;   // control → main lcore
   std::vector<PathRequest> path_waiting;    // in route_pending_, not yet published
-  std::vector<std::uint64_t> reload_waiters;
+  // A reload asked over the socket: the configuration it read, and the one before (restored when
+  // the classes are refused). Outcomes go back to the control thread, which applies the rest.
+  struct ReloadWaiter {
+    std::uint64_t client = 0;
+    std::shared_ptr<const config::Config> next, prev;
+  };
+  struct ReloadOutcome {
+    ReloadWaiter waiter;
+    std::shared_ptr<const classify::ClassDb> applied;   // null: refused
+    std::string refusal;
+  };
+  std::vector<ReloadWaiter> reload_waiters;
+  std::vector<ReloadOutcome> reload_outcomes;
+  std::shared_ptr<const route::RouteTable> route_replace;   // a reloaded [routing], for the main lcore
   std::vector<std::pair<std::uint64_t, Result<control::Json>>> done;   // main lcore → control: replies
   std::shared_ptr<const route::RouteTable> route_view;                // what workers route by
   std::shared_ptr<const classify::ClassDb> classes_view;

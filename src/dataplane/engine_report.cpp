@@ -30,8 +30,8 @@ void Engine::service_control() noexcept {
       reload_requested_.exchange(false, std::memory_order_relaxed)) {
     if (reloader_.joinable()) reloader_.join();
     reload_running_.store(true, std::memory_order_relaxed);
-    reloader_ = std::thread([this] {
-      reload_result_ = config::load_classes(cfg_);
+    reloader_ = std::thread([this, from = classes_cfg_.load()] {
+      reload_result_ = config::load_classes(from != nullptr ? *from : cfg_);
       reload_ready_.store(true, std::memory_order_release);
     });
   }

@@ -34,6 +34,7 @@ void Engine::start_routing(pipeline::PipelineConfig& pcfg) {
     }
   }
   route_current_ = std::make_shared<const route::RouteTable>(cfg_.routing, macs);
+  route_macs_ = macs;   // a reload builds its table with the same source MACs
   routes_ = std::make_shared<route::RouteShared>(route_current_, opt_.workers, opt_.path_events);
   pcfg.routes = routes_;
   link_up_.assign(ports_.size(), 1);

@@ -19,7 +19,8 @@ bool ip_of(const behavior::AgentKey& k, packet::IpAddr& out) {
 
 }  // namespace
 
-Result<std::unique_ptr<Enforcer>> Enforcer::start(const config::EnforceConfig& cfg, const behavior::BehaviorConfig& bcfg) {
+namespace {
+GuardConfig guard_config(const config::EnforceConfig& cfg, const behavior::BehaviorConfig& bcfg) {
   GuardConfig gc;
   gc.bpffs = cfg.bpffs;
   gc.default_zone = cfg.default_zone;
@@ -27,6 +28,22 @@ Result<std::unique_ptr<Enforcer>> Enforcer::start(const config::EnforceConfig& c
   gc.allow_dhcp = cfg.allow_dhcp;
   gc.services = cfg.services;
   for (const auto& p : bcfg.remediation.prefixes()) gc.remediation.emplace_back(p.net, p.bits);
+  return gc;
+}
+}  // namespace
+
+Result<bool> Enforcer::set_policy(const config::EnforceConfig& cfg, const behavior::BehaviorConfig& bcfg) {
+  config::EnforceConfig next = cfg_;
+  next.sample_monitored = cfg.sample_monitored;
+  next.allow_dhcp = cfg.allow_dhcp;
+  next.services = cfg.services;
+  if (auto r = guard_->write_policy(guard_config(next, bcfg)); !r) return r;
+  cfg_ = next;
+  return true;
+}
+
+Result<std::unique_ptr<Enforcer>> Enforcer::start(const config::EnforceConfig& cfg, const behavior::BehaviorConfig& bcfg) {
+  const GuardConfig gc = guard_config(cfg, bcfg);
   auto g = ZoneGuard::open(gc);
   if (!g) return Error{fmt::format("[enforce]: {}", g.error())};
   std::unique_ptr<Enforcer> e(new Enforcer());

@@ -109,6 +109,14 @@ std::shared_ptr<const RouteTable> RouteTable::with_state(std::uint16_t path, boo
   return t;
 }
 
+std::shared_ptr<const RouteTable> RouteTable::with_state_of(const RouteTable& base) const {
+  auto t = std::make_shared<RouteTable>(*this);
+  t->admin_ = base.admin_;
+  t->link_ = base.link_;
+  t->epoch_ = base.epoch_ + 1;
+  return t;
+}
+
 std::shared_ptr<const RouteTable> RouteTable::with_link(std::uint16_t port, bool up) const {
   auto t = std::make_shared<RouteTable>(*this);
   for (std::size_t i = 0; i < paths_.size(); ++i) {

@@ -278,7 +278,33 @@ def main():
         check(rc == 0 and "llm.api" in out, "the old classes stay")
         shutil.copy(CLASSES, os.path.join(tmp, "classes.toml"))
         rc, out, _ = routectl("reload")
-        check(rc == 0 and "classes reloaded" in out, "a good file is taken")
+        check(rc == 0 and "reloaded: " in out and "applied: classes" in out, "a good file is taken")
+
+        # Reload of the configuration: [routing] of the same paths applied (the strategy shows in
+        # `paths`), a port change reported as needing a restart, a broken file refused with its line.
+        conf = os.path.join(tmp, "live.toml")
+        original = open(conf).read()
+        with open(conf, "w") as f:
+            f.write(original + '\n[routing]\nstrategy = "least_loaded"\n')
+        rc, out, err = routectl("reload", json_out=True)
+        rep = json.loads(out) if rc == 0 else {}
+        check(rc == 0 and "[routing]" in rep.get("applied", []) and rep.get("needs_restart") == [],
+              f"reload: [routing] applied, nothing needs a restart ({rep} {err.strip()})")
+        time.sleep(0.3)   # the main lcore publishes it within 100 ms
+        check(json.loads(routectl("paths", json_out=True)[1])["strategy"] == "least_loaded", "paths shows the reloaded strategy")
+        with open(conf, "w") as f:
+            f.write(original.replace("net_null0,no-rx=1", "net_null0,no-rx=1,size=128") + '\n[routing]\nstrategy = 7\n')
+        rc, _, err = routectl("reload")
+        check(rc == 1 and "live.toml:" in err and "nothing changed" in err, f"a broken configuration is refused: {err.strip()}")
+        check(json.loads(routectl("paths", json_out=True)[1])["strategy"] == "least_loaded", "the running strategy stays")
+        with open(conf, "w") as f:
+            f.write(original.replace("net_null0,no-rx=1", "net_null0,no-rx=1,size=128"))
+        rc, out, _ = routectl("reload", json_out=True)
+        rep = json.loads(out) if rc == 0 else {}
+        check(rc == 0 and "[[port]]" in rep.get("needs_restart", []), f"a port change needs a restart ({rep})")
+        with open(conf, "w") as f:
+            f.write(original)
+        check(routectl("reload")[0] == 0, "the original configuration reloads")
 
         # Exit codes.
         check(routectl("zone", "set", "10.99.0.1", "PURPLE")[0] == 1, "a bad zone: exit 1")

@@ -217,7 +217,8 @@ void print_human(const std::string& cmd, const Json& d) {
     for (const auto& c : d["classes"]) fmt::print("  {:<24} priority {}\n", num(c["name"]), num(c["priority"]));
     fmt::print("tags: {}\n", join(d["tags"]));
   } else if (cmd == "reload") {
-    fmt::print("classes reloaded: {} classes, {} rules\n", num(d["classes"]), num(d["rules"]));
+    fmt::print("reloaded: {} classes, {} rules\napplied: {}\n", num(d["classes"]), num(d["rules"]), join(d["applied"]));
+    if (!d["needs_restart"].empty()) fmt::print("changed, applied at the next restart: {}\n", join(d["needs_restart"]));
   } else if (cmd == "events") {
     for (const auto& e : d["events"])
       fmt::print("{:.3f} {:<24} {:<12} -> {:<12} score {} ({})\n", e["ts"].get<double>(), num(e["agent"]), num(e["from"]),

@@ -74,6 +74,13 @@ class Server {
   void publish(const std::string& topic, const Json& line);
   std::size_t followers(const std::string& topic) const;
 
+  // A reload: the limits (clients, line, output, idle) from `cfg`; the socket and group stay.
+  void set_limits(const ControlConfig& cfg) noexcept {
+    cfg_.max_clients = cfg.max_clients;
+    cfg_.max_line = cfg.max_line;
+    cfg_.max_output = cfg.max_output;
+    cfg_.idle_timeout = cfg.idle_timeout;
+  }
   const ServerCounters& counters() const noexcept { return counters_; }
   std::size_t clients() const noexcept { return clients_.size(); }
   const std::string& path() const noexcept { return cfg_.socket; }

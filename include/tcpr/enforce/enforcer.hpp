@@ -41,6 +41,9 @@ class Enforcer {
   // Between ticks: the workers' local decisions (hard signals) written at once as QUARANTINED
   // (unless already at least that); the next tick's sync confirms or reverts them.
   void local(const std::vector<behavior::AgentTracker::LocalDecision>& decisions);
+  // A reload: the policy maps (sampling, DHCP, DNS services) as `cfg` says. The default zone,
+  // the pin directory and the interfaces stay as started (they change what the maps hold).
+  Result<bool> set_policy(const config::EnforceConfig& cfg, const behavior::BehaviorConfig& bcfg);
   const EnforcerCounters& counters() const noexcept { return counters_; }
   const ReconcileStats& start_reconcile() const noexcept { return reconciled_; }
 

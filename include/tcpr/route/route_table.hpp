@@ -57,6 +57,9 @@ class RouteTable {
   std::shared_ptr<const RouteTable> with_state(std::uint16_t path, bool up) const;
   // A copy with the link state of every path on `port` set, the epoch advanced.
   std::shared_ptr<const RouteTable> with_link(std::uint16_t port, bool up) const;
+  // A copy of this table (a reloaded configuration of the same paths: names and ports, in order;
+  // the caller checks) with `base`'s operator and link state, the epoch after base's.
+  std::shared_ptr<const RouteTable> with_state_of(const RouteTable& base) const;
 
  private:
   RoutingConfig cfg_;
