@@ -110,6 +110,7 @@ class Engine {
   void control_after_tick();
   void control_metrics();
   void finish_flows();
+  void add_inspect_commands(control::Server& s);   // engine_inspect.cpp
   void register_telemetry();   // engine_telemetry.cpp
   void publish_telemetry(const control::MetricsSnapshot& m, double uptime_s, std::uint32_t workers);
   void take_path_requests() noexcept;

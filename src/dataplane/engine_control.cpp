@@ -7,17 +7,11 @@
 #include <fmt/format.h>
 #include <rte_ethdev.h>
 
-#include <pcap/pcap.h>
-
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <cstring>
 
 #include "engine_parts.hpp"
 #include "tcpr/enforce/zone_guard.hpp"
-#include "tcpr/packet/parser.hpp"
-#include "tcpr/pipeline/explain.hpp"
 
 namespace tcpr::dataplane {
 
@@ -48,46 +42,6 @@ Result<double> duration_of(const Json& v) {
   if (end == s.c_str() || mult == 0 || !(n > 0) || !std::isfinite(n))
     return Error{fmt::format("ttl '{}' is not a duration like 90s, 5m or 2h", s)};
   return n * mult;
-}
-
-// explain's packet: a 5-tuple and payload, a frame in hex, or the N-th (1-based) packet of a capture.
-Result<std::vector<std::uint8_t>> explain_input(const Json& a) {
-  if (a.contains("frame")) {
-    const std::string hex = a.at("frame").get<std::string>();
-    if (hex.size() % 2 != 0 || hex.size() > 2 * 16384) return Error{"frame: an even number of hex digits, at most 16384 bytes"};
-    std::vector<std::uint8_t> f;
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-      const int hi = std::isxdigit(static_cast<unsigned char>(hex[i])) ? std::stoi(hex.substr(i, 1), nullptr, 16) : -1;
-      const int lo = std::isxdigit(static_cast<unsigned char>(hex[i + 1])) ? std::stoi(hex.substr(i + 1, 1), nullptr, 16) : -1;
-      if (hi < 0 || lo < 0) return Error{fmt::format("frame: '{}' is not hex", hex.substr(i, 2))};
-      f.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
-    }
-    return f;
-  }
-  if (a.contains("pcap")) {
-    const std::string path = a.at("pcap").get<std::string>();
-    const std::size_t index = a.value("index", 1u);
-    char errbuf[PCAP_ERRBUF_SIZE];
-    pcap_t* p = pcap_open_offline(path.c_str(), errbuf);
-    if (p == nullptr) return Error{fmt::format("cannot read {}: {}", path, errbuf)};
-    pcap_pkthdr* h = nullptr;
-    const u_char* data = nullptr;
-    std::vector<std::uint8_t> f;
-    for (std::size_t i = 1; pcap_next_ex(p, &h, &data) == 1; ++i) {
-      if (i == index) {
-        f.assign(data, data + h->caplen);
-        break;
-      }
-    }
-    const bool ether = pcap_datalink(p) == DLT_EN10MB;
-    pcap_close(p);
-    if (!ether) return Error{fmt::format("{}: not an Ethernet capture", path)};
-    if (f.empty()) return Error{fmt::format("{} has no packet {}", path, index)};
-    return f;
-  }
-  return pipeline::build_frame(a.value("proto", std::string("tcp")), a.at("src").get<std::string>(), a.at("sport").get<std::uint16_t>(),
-                               a.at("dst").get<std::string>(), a.at("dport").get<std::uint16_t>(),
-                               a.value("payload", std::string()));
 }
 
 Json zone_event_json(const behavior::ZoneEvent& e) {
@@ -317,69 +271,7 @@ Result<bool> Engine::start_control() {
           return ok(out);
         });
 
-  s.add("flows", "flows [top=N] [class=CLASS] [agent=IP]",
-        "the largest flows now, by bytes (top: default 20, at most 1000), optionally of one class or one agent; "
-        "each worker walks its own table between bursts",
-        [this](const Request& r) -> Reply {
-          if (ctl_->flows.has_value()) return err("a flows query is under way; try again");
-          pipeline::FlowQuery q;
-          q.top = r.args.value("top", 20u);
-          if (q.top == 0 || q.top > 1000) return err("top must be 1 to 1000");
-          q.cls = r.args.value("class", std::string());
-          if (r.args.contains("agent")) {
-            const std::string a = r.args.at("agent").get<std::string>();
-            auto p = behavior::parse_prefix(a);
-            if (!p || p.value().bits != 128) return err(fmt::format("agent '{}' is not an IP address", a));
-            q.agent = p.value().net;
-          }
-          for (auto& w : workers_) {
-            if (w->scan_box.done()) (void)w->scan_box.take();   // a late answer to an earlier query
-            if (!w->scan_box.ask(q)) return err("a worker is still answering an earlier query; try again");
-          }
-          ctl_->flows = ControlShared::FlowsAsk{r.client, q.top, std::chrono::steady_clock::now()};
-          return std::nullopt;
-        });
-
-  s.add("explain",
-        "explain (proto=tcp|udp src=IP sport=N dst=IP dport=N [payload=TEXT] | frame=HEX | pcap=FILE [index=N]) [port=PORT]",
-        "runs one packet through a private pipeline built like the workers' (classes, routes, static egress, "
-        "the agents' zones now) and says what each stage decided; nothing is sent",
-        [this](const Request& r) -> Reply {
-          std::uint16_t port = 0;
-          if (r.args.contains("port")) {
-            const int i = cfg_.port_index(r.args.at("port").get<std::string>());
-            if (i < 0) return err(fmt::format("no port '{}'", r.args.at("port").get<std::string>()));
-            port = static_cast<std::uint16_t>(i);
-          }
-          auto frame = explain_input(r.args);
-          if (!frame) return err(frame.error());
-          pipeline::ExplainContext ctx;
-          ctx.base = explain_base_;
-          ctx.behavior = behavior_ != nullptr ? &behavior_->config() : nullptr;
-          {
-            std::lock_guard<std::mutex> g(ctl_->mu);
-            ctx.routes = routes_ != nullptr ? ctl_->route_view : nullptr;
-            ctx.base.classes = ctl_->classes_view;
-          }
-          for (const auto& p : cfg_.ports) ctx.port_names.push_back(p.name);
-          // The frame's agents, in the zones they are in now.
-          if (behavior_ != nullptr && behavior_->config().key_mode == behavior::KeyMode::kIp) {
-            const packet::PacketView v{frame.value().data(), static_cast<std::uint32_t>(frame.value().size()),
-                                       static_cast<std::uint32_t>(frame.value().size()), port, 1};
-            packet::ParsedPacket pp;
-            if (packet::parse(v, pp) == TCPR_DROP_NONE && (pp.l3 == packet::L3::kIpv4 || pp.l3 == packet::L3::kIpv6)) {
-              for (const packet::IpAddr* a : {&pp.src, &pp.dst}) {
-                if (!behavior_->config().agents.contains(*a)) continue;
-                behavior::AgentKey key;   // an IP-keyed agent: its address, no VLAN
-                std::memcpy(key.addr, a->b, sizeof key.addr);
-                key.mode = static_cast<std::uint8_t>(behavior::KeyMode::kIp);
-                const behavior::Zone z = behavior_->zone_of(key);   // a new agent starts MONITORED
-                ctx.zones.emplace_back(key, z < TCPR_ZONE__COUNT ? z : static_cast<behavior::Zone>(TCPR_ZONE_MONITORED));
-              }
-            }
-          }
-          return ok(pipeline::explain_frame(ctx, frame.value(), port));
-        });
+  add_inspect_commands(s);   // flows, explain (engine_inspect.cpp)
 
   s.add("classes", "classes", "the content classes and risk tags in use", [this](const Request&) -> Reply {
     std::shared_ptr<const classify::ClassDb> db;
@@ -467,98 +359,6 @@ void Engine::control_poll(int ms) {
   for (const auto& [client, r] : done) control_srv_->reply(client, r);
   if (ctl_->flows.has_value()) finish_flows();
   reload_outcomes();
-}
-
-// Control thread: the flows query, once every worker has answered (or 2 s have passed: a worker
-// that has stopped answers nothing) — merged, largest first.
-void Engine::finish_flows() {
-  const auto& ask = *ctl_->flows;
-  std::size_t answered = 0;
-  for (const auto& w : workers_) answered += w->scan_box.done() ? 1 : 0;
-  const bool late = std::chrono::steady_clock::now() - ask.since > std::chrono::seconds(2);
-  if (answered < workers_.size() && !late) return;
-  std::vector<pipeline::FlowSummary> all;
-  for (auto& w : workers_) {
-    if (!w->scan_box.done()) continue;   // still asked: it answers later, and is taken then
-    auto part = w->scan_box.take();
-    all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
-  }
-  std::stable_sort(all.begin(), all.end(), [](const auto& x, const auto& y) { return x.bytes > y.bytes; });
-  if (all.size() > ask.top) all.resize(ask.top);
-  std::shared_ptr<const route::RouteTable> table;
-  {
-    std::lock_guard<std::mutex> g(ctl_->mu);
-    table = ctl_->route_view;
-  }
-  Json list = Json::array();
-  for (const auto& f : all) {
-    const bool a_client = f.client == packet::Side::kA;
-    const auto& k = f.key;
-    std::string egress;
-    if (table != nullptr && f.path < table->paths().size()) egress = table->paths()[f.path].name;
-    else if (f.egress < cfg_.ports.size()) egress = cfg_.ports[f.egress].name;
-    else egress = f.egress == flow::kEgressDrop ? "drop" : "-";
-    list.push_back({{"client", packet::format_endpoint(a_client ? k.a : k.b, a_client ? k.port_a : k.port_b)},
-                    {"server", packet::format_endpoint(a_client ? k.b : k.a, a_client ? k.port_b : k.port_a)},
-                    {"proto", packet::proto_name(k.proto)},
-                    {"class", f.cls},
-                    {"packets", f.packets},
-                    {"bytes", f.bytes},
-                    {"egress", egress},
-                    {"first_ts", static_cast<double>(f.first_ns) / 1e9},
-                    {"last_ts", static_cast<double>(f.last_ns) / 1e9},
-                    {"worker", f.worker}});
-  }
-  control_srv_->reply(ask.client, Result<Json>(Json{{"flows", list}, {"workers_answered", answered}, {"workers", workers_.size()}}));
-  ctl_->flows.reset();
-}
-
-// Control thread: the numbers of the Prometheus endpoint and of the DPDK telemetry commands, at
-// most once a second (scrapers ask every 15 s or so; the agents' zones are counted over every agent).
-void Engine::control_metrics() {
-  if (ctl_ == nullptr) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (now < ctl_->metrics_due) return;
-  ctl_->metrics_due = now + std::chrono::seconds(1);
-  control::MetricsSnapshot m;
-  const auto c = counters();
-  m.packets = c.packets;
-  m.bytes = c.bytes;
-  {
-    std::shared_ptr<const classify::ClassDb> db;
-    {
-      std::lock_guard<std::mutex> g(ctl_->mu);
-      db = ctl_->classes_view;
-    }
-    if (db != nullptr)
-      for (std::size_t i = 0; i < db->classes().size() && i < c.class_packets.size(); ++i)
-        m.class_packets.emplace_back(db->classes()[i].name, c.class_packets[i]);
-  }
-  const auto names = path_names();
-  for (std::size_t i = 0; i < names.size() && i < c.paths.size(); ++i) m.paths.push_back({names[i], c.paths[i].packets, c.paths[i].bytes});
-  for (std::size_t i = 1; i < kDropReasonCount; ++i)
-    m.drops.emplace_back(std::string(drop_reason_name(static_cast<DropReason>(i))), c.drops.count[i]);
-  if (enforcer_ != nullptr) {
-    static constexpr const char* kActions[] = {"pass", "counted", "allowed", "dropped", "sampled", "sample_lost"};
-    if (auto x = enforce::read_pinned_counters(cfg_.enforce.bpffs); x) {
-      for (unsigned z = 0; z < TCPR_ZONE__COUNT; ++z)
-        for (unsigned a = 0; a < TCPR_XDP_ACTIONS; ++a)
-          m.xdp.push_back({{behavior::zone_name(static_cast<behavior::Zone>(z)), kActions[a]}, x.value()[tcpr_counter_index(z, a)]});
-      for (unsigned d = 1; d < TCPR_DROP__COUNT; ++d)
-        m.xdp_malformed.emplace_back(std::string(drop_reason_name(static_cast<DropReason>(d))), x.value()[tcpr_drop_counter_index(d)]);
-    }
-  }
-  if (behavior_ != nullptr) {
-    std::uint64_t zones[TCPR_ZONE__COUNT] = {};
-    for (const auto& [key, z] : behavior_->zone_list()) ++zones[z < TCPR_ZONE__COUNT ? static_cast<unsigned>(z) : static_cast<unsigned>(TCPR_ZONE_ISOLATED)];
-    for (unsigned z = 0; z < TCPR_ZONE__COUNT; ++z) m.agents.emplace_back(behavior::zone_name(static_cast<behavior::Zone>(z)), zones[z]);
-    const auto& t = behavior_->tick_ms();
-    m.tick_seconds = t.empty() ? 0.0 : t.back() / 1e3;
-  }
-  m.control_requests = control_srv_->counters().requests;
-  m.control_errors = control_srv_->counters().errors;
-  publish_telemetry(m, std::chrono::duration<double>(now - started_).count(), opt_.workers);
-  if (metrics_ != nullptr) metrics_->update(m);
 }
 
 // Control thread, after a tick: new zone events to the followers of "events".

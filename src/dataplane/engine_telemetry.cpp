@@ -1,5 +1,7 @@
-// DPDK telemetry (issue 8): read-only /tcpr/... commands, so that dpdk-telemetry.py (and anything
-// speaking the telemetry socket) shows tcp-routed's status and counters beside DPDK's own:
+// The numbers tcp-routed shows outside its control socket (issue 8): control_metrics() gathers them
+// once a second on the control thread for the Prometheus endpoint (src/control/metrics.cpp) and for
+// DPDK telemetry — read-only /tcpr/... commands, so that dpdk-telemetry.py (and anything speaking
+// the telemetry socket) shows tcp-routed's status and counters beside DPDK's own:
 //   /tcpr/status   version, uptime, workers, packets, bytes, agents, drops, tick_us
 //   /tcpr/drops    dataplane drops by reason      /tcpr/zones    agents per zone
 //   /tcpr/classes  packets per class              /tcpr/paths    packets per path
@@ -10,10 +12,13 @@
 // file, never the engine's live state.
 #include <rte_telemetry.h>
 
+#include <chrono>
+
 #include <cctype>
 #include <mutex>
 
 #include "engine_parts.hpp"
+#include "tcpr/enforce/zone_guard.hpp"
 
 namespace tcpr::dataplane {
 
@@ -114,6 +119,54 @@ void Engine::publish_telemetry(const control::MetricsSnapshot& m, double uptime_
   g_uptime = uptime_s;
   g_workers = workers;
   g_have = true;
+}
+
+// Control thread: the numbers of the Prometheus endpoint and of the DPDK telemetry commands, at
+// most once a second (scrapers ask every 15 s or so; the agents' zones are counted over every agent).
+void Engine::control_metrics() {
+  if (ctl_ == nullptr) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < ctl_->metrics_due) return;
+  ctl_->metrics_due = now + std::chrono::seconds(1);
+  control::MetricsSnapshot m;
+  const auto c = counters();
+  m.packets = c.packets;
+  m.bytes = c.bytes;
+  {
+    std::shared_ptr<const classify::ClassDb> db;
+    {
+      std::lock_guard<std::mutex> g(ctl_->mu);
+      db = ctl_->classes_view;
+    }
+    if (db != nullptr)
+      for (std::size_t i = 0; i < db->classes().size() && i < c.class_packets.size(); ++i)
+        m.class_packets.emplace_back(db->classes()[i].name, c.class_packets[i]);
+  }
+  const auto names = path_names();
+  for (std::size_t i = 0; i < names.size() && i < c.paths.size(); ++i) m.paths.push_back({names[i], c.paths[i].packets, c.paths[i].bytes});
+  for (std::size_t i = 1; i < kDropReasonCount; ++i)
+    m.drops.emplace_back(std::string(drop_reason_name(static_cast<DropReason>(i))), c.drops.count[i]);
+  if (enforcer_ != nullptr) {
+    static constexpr const char* kActions[] = {"pass", "counted", "allowed", "dropped", "sampled", "sample_lost"};
+    if (auto x = enforce::read_pinned_counters(cfg_.enforce.bpffs); x) {
+      for (unsigned z = 0; z < TCPR_ZONE__COUNT; ++z)
+        for (unsigned a = 0; a < TCPR_XDP_ACTIONS; ++a)
+          m.xdp.push_back({{behavior::zone_name(static_cast<behavior::Zone>(z)), kActions[a]}, x.value()[tcpr_counter_index(z, a)]});
+      for (unsigned d = 1; d < TCPR_DROP__COUNT; ++d)
+        m.xdp_malformed.emplace_back(std::string(drop_reason_name(static_cast<DropReason>(d))), x.value()[tcpr_drop_counter_index(d)]);
+    }
+  }
+  if (behavior_ != nullptr) {
+    std::uint64_t zones[TCPR_ZONE__COUNT] = {};
+    for (const auto& [key, z] : behavior_->zone_list()) ++zones[z < TCPR_ZONE__COUNT ? static_cast<unsigned>(z) : static_cast<unsigned>(TCPR_ZONE_ISOLATED)];
+    for (unsigned z = 0; z < TCPR_ZONE__COUNT; ++z) m.agents.emplace_back(behavior::zone_name(static_cast<behavior::Zone>(z)), zones[z]);
+    const auto& t = behavior_->tick_ms();
+    m.tick_seconds = t.empty() ? 0.0 : t.back() / 1e3;
+  }
+  m.control_requests = control_srv_->counters().requests;
+  m.control_errors = control_srv_->counters().errors;
+  publish_telemetry(m, std::chrono::duration<double>(now - started_).count(), opt_.workers);
+  if (metrics_ != nullptr) metrics_->update(m);
 }
 
 }  // namespace tcpr::dataplane
