@@ -238,6 +238,9 @@ def main():
 
         # An operator pin: ISOLATED within one tick (0.1 s; two allowed for scheduling), then released.
         tick = status["tick_s"]
+        follower = subprocess.Popen([ctl, "--socket", sock, "events", "--follow", "--last", "0", "--json"],
+                                    stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)
         rc, out, err = routectl("zone", "set", "10.99.0.1", "ISOLATED", "--ttl", "5m")
         check(rc == 0 and "pinned ISOLATED" in out, f"zone set: {out.strip()} {err.strip()}")
         time.sleep(2 * tick + 0.05)
@@ -249,6 +252,11 @@ def main():
                                   "--payload", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", json_out=True)[1])
         check(iso["gate"] == "drop: zone_isolated" and iso["verdict"] == "drop: zone_isolated",
               f"explain: the isolated agent's packet stops at the zone gate ({iso.get('gate')})")
+        # The follower got the event as it happened, one JSON object a line.
+        follower.terminate()
+        streamed = [json.loads(l) for l in follower.communicate(timeout=10)[0].splitlines() if l.strip()]
+        check(any(e["agent"] == "10.99.0.1" and e["to"] == "ISOLATED" for e in streamed),
+              f"events --follow streamed the pin's event ({streamed})")
         other = json.loads(routectl("agent", "10.99.0.2", json_out=True)[1])
         check(other["zone"] != "ISOLATED", "the other agent is not touched")
         rc, out, _ = routectl("release", "10.99.0.1")
