@@ -27,6 +27,8 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from live import live_header  # noqa: E402
 CAPTURE = os.path.join(ROOT, "tests", "data", "mixed.pcap")
 CLASSES = os.path.join(ROOT, "config", "classes.toml")
 
@@ -52,22 +54,8 @@ METRICS_PORT = free_port()
 
 def write_config(tmp):
     path = os.path.join(tmp, "live.toml")
-    eal = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", f"--file-prefix=tcpr-ctl-{os.getpid()}",
-           "-l", "0-1", "--log-level=*:error"]
     with open(path, "w") as f:
-        f.write(f"""[dataplane]
-workers = 1
-mbufs = 4095
-eal_args = [{", ".join('"' + a + '"' for a in eal)}]
-
-[classify]
-classes = "{tmp}/classes.toml"
-
-[control]
-socket = "{tmp}/run/control.sock"
-max_line = 4096
-metrics = "127.0.0.1:{METRICS_PORT}"
-
+        f.write(live_header(tmp, f"tcpr-ctl-{os.getpid()}", f'max_line = 4096\nmetrics = "127.0.0.1:{METRICS_PORT}"') + f"""
 [behavior]
 agents = ["10.0.0.0/8"]
 

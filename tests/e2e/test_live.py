@@ -42,6 +42,8 @@ HUB, RT, NA1, NA2, NSRV = (f"tcpr-lhub-{_ID}", f"tcpr-lrt-{_ID}", f"tcpr-la1-{_I
 NS = [HUB, RT, NA1, NA2, NSRV]
 A1, A2, SRV = "10.88.0.1", "10.88.0.2", "10.88.0.100"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from live import in_ns, live_header, sh  # noqa: E402
 CLS = os.path.join(ROOT, "tests", "data", "classify")
 SKIP = 77
 # The clients talk to the namespaces' own addresses only: no proxy from the environment.
@@ -57,19 +59,8 @@ def check(cond, what):
         failures.append(what)
 
 
-def sh(*cmd, check_rc=True, timeout=30):
-    r = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()}")
-    return r
-
-
-def in_ns(ns, *cmd, **kw):
-    return sh("ip", "netns", "exec", ns, *cmd, **kw)
-
-
 def no_offloads(ns, dev):
-    in_ns(ns, "ethtool", "-K", dev, "tx", "off", "tso", "off", "gso", "off", "gro", "off", check_rc=False)
+    in_ns(ns, "ethtool", "-K", dev, "tx", "off", "tso", "off", "gso", "off", "gro", "off", check=False)
 
 
 def setup():
@@ -107,13 +98,13 @@ def teardown(procs):
             except subprocess.TimeoutExpired:
                 pass
     for ns in NS:
-        sh("ip", "netns", "del", ns, check_rc=False)
+        sh("ip", "netns", "del", ns, check=False)
 
 
 def wait_listen(port, deadline_s=20):
     end = time.time() + deadline_s
     while time.time() < end:
-        r = in_ns(NSRV, "ss", "-ltn", f"sport = :{port}", check_rc=False)
+        r = in_ns(NSRV, "ss", "-ltn", f"sport = :{port}", check=False)
         if f":{port}" in r.stdout:
             return True
         time.sleep(0.1)
@@ -125,41 +116,27 @@ def llm_call(ns, max_time=2.0):
     r = in_ns(ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", str(max_time),
               "-H", "Authorization: Bearer sk-proj-e2eTestKey0123456789abcdefABCDEF", "-H", "Content-Type: application/json",
               "--data", '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}',
-              f"http://{SRV}:8080/v1/chat/completions", check_rc=False, timeout=max_time + 10)
+              f"http://{SRV}:8080/v1/chat/completions", check=False, timeout=max_time + 10)
     return r.stdout.strip() == "200"
 
 
 def mcp_session(ns, tmp):
     r = in_ns(ns, "node", os.path.join(CLS, "mcp", "client.mjs"), "streamable", f"http://{SRV}:3000/mcp",
-              os.path.join(tmp, f"mcp-{ns}.log"), check_rc=False, timeout=30)
+              os.path.join(tmp, f"mcp-{ns}.log"), check=False, timeout=30)
     return r.returncode == 0
 
 
 def ssh_true(ns, key):
     r = in_ns(ns, "ssh", "-i", key, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o",
               "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", f"root@{SRV}", "true",
-              check_rc=False, timeout=30)
+              check=False, timeout=30)
     return r.returncode == 0
 
 
 def write_config(tmp):
     path = os.path.join(tmp, "live.toml")
-    eal = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", f"--file-prefix=tcpr-e2e-live-{_ID}", "-l", "0-1",
-           "--log-level=*:error"]
     with open(path, "w") as f:
-        f.write(f"""[dataplane]
-workers = 1
-mbufs = 4095
-eal_args = [{", ".join('"' + a + '"' for a in eal)}]
-
-[classify]
-classes = "{tmp}/classes.toml"
-
-[control]
-socket = "{tmp}/run/control.sock"
-max_line = 4096
-max_clients = 8
-
+        f.write(live_header(tmp, f"tcpr-e2e-live-{_ID}", "max_line = 4096\nmax_clients = 8") + f"""
 [behavior]
 agents = ["{A1}/32", "{A2}/32"]
 

@@ -40,17 +40,8 @@ NS = [HUB, NA1, NA2, NSRV]
 A1, A2, SRV = "10.77.0.1", "10.77.0.2", "10.77.0.100"
 PORT = 8080
 SKIP = 77
-
-
-def sh(*cmd, check=True, timeout=20):
-    r = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()}")
-    return r
-
-
-def in_ns(ns, *cmd, **kw):
-    return sh("ip", "netns", "exec", ns, *cmd, **kw)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from live import in_ns, sh  # noqa: E402
 
 
 def setup():
