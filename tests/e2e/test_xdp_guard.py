@@ -223,7 +223,8 @@ def main():
 
         # 4. Detach.
         for i in ("h-a1", "h-a2", "h-srv"):
-            sh("nsenter", f"--net=/run/netns/{HUB}", ctl, "xdp", "detach", i)
+            r = sh("nsenter", f"--net=/run/netns/{HUB}", ctl, "--json", "xdp", "detach", i)
+            check(json.loads(r.stdout) == {"iface": i, "attached": False}, f"xdp detach {i} --json")
         check(fetch(NA1), "with the guard detached a1 reaches the server again")
         r = sh("nsenter", f"--net=/run/netns/{HUB}", ctl, "xdp", "detach", "h-a1", check=False)
         check(r.returncode == 1 and "no XDP program" in r.stderr, "detaching twice is a clear error")

@@ -8,19 +8,21 @@ _tcp_routectl() {
     words=("${COMP_WORDS[@]}")
     cword=$COMP_CWORD
   }
-  local commands="status agents agent zone release paths path stats classes reload events commands xdp"
+  local commands="status agents agent zone release paths path flows explain stats classes reload events commands xdp"
   local zones="TRUSTED MONITORED QUARANTINED ISOLATED"
   case $prev in
     --socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --zone) COMPREPLY=($(compgen -W "$zones" -- "$cur")); return ;;
     --mode) COMPREPLY=($(compgen -W "native generic" -- "$cur")); return ;;
     --bpffs) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --pcap|--payload-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --proto) COMPREPLY=($(compgen -W "tcp udp" -- "$cur")); return ;;
   esac
   # The command: the first word that is not an option or an option's value.
   local cmd="" sub="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      --socket|--bpffs|--mode|--zone|--top|--last|--ttl) ((i++)) ;;
+      --socket|--bpffs|--mode|--zone|--top|--last|--ttl|--class|--agent|--src|--dst|--sport|--dport|--proto|--payload|--payload-file|--frame|--pcap|--index|--port) ((i++)) ;;
       -*) ;;
       *) if [[ -z $cmd ]]; then cmd=${words[i]}; elif [[ -z $sub ]]; then sub=${words[i]}; fi ;;
     esac
@@ -32,6 +34,8 @@ _tcp_routectl() {
             COMPREPLY=($(compgen -W "$zones --ttl" -- "$cur")) ;;
     path) [[ -z $sub ]] && COMPREPLY=($(compgen -W "up down" -- "$cur")) ;;
     events) COMPREPLY=($(compgen -W "--last --follow --json" -- "$cur")) ;;
+    flows) COMPREPLY=($(compgen -W "--top --class --agent --json" -- "$cur")) ;;
+    explain) COMPREPLY=($(compgen -W "--proto --src --sport --dst --dport --payload --payload-file --frame --pcap --index --port --json" -- "$cur")) ;;
     xdp) if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "attach detach status" -- "$cur"))
          elif [[ $sub == attach || $sub == detach ]]; then
            COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null) --mode --bpffs" -- "$cur"))

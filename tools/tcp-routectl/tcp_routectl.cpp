@@ -384,13 +384,15 @@ int main(int argc, char** argv) {
     if (attach->parsed()) {
       auto r = enforce::attach_pinned(bpffs, iface, mode == "generic" ? enforce::AttachMode::kGeneric : enforce::AttachMode::kNative);
       if (!r) return fail(r.error());
-      fmt::print("zone guard attached to {} ({})\n", iface, mode);
+      if (json) fmt::print("{}\n", Json{{"iface", iface}, {"attached", true}, {"mode", mode}}.dump(2));
+      else fmt::print("zone guard attached to {} ({})\n", iface, mode);
       return 0;
     }
     if (detach->parsed()) {
       auto r = enforce::detach_iface(iface);
       if (!r) return fail(r.error());
-      fmt::print("XDP detached from {}\n", iface);
+      if (json) fmt::print("{}\n", Json{{"iface", iface}, {"attached", false}}.dump(2));
+      else fmt::print("XDP detached from {}\n", iface);
       return 0;
     }
     return status(bpffs, json);
