@@ -215,7 +215,9 @@ void Server::poll(int timeout_ms) {
 
 void Server::read_from(Client& c) {
   char buf[16384];
-  for (;;) {
+  // At most 64 KiB from one client per poll: a client that writes without pause must not keep
+  // the control thread (and its ticks) here. epoll is level-triggered: the rest comes next poll.
+  for (int reads = 0; reads < 4; ++reads) {
     const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
     if (n == 0) {
       // Half-closed (`socat`, `nc -N`): the requests already read still get their replies.

@@ -259,6 +259,34 @@ TEST_CASE("control: a client that stops reading is cut off without stalling the 
   CHECK(l == "<closed>");
 }
 
+TEST_CASE("control: a client that writes without pause does not hold the loop", "[control]") {
+  Rig rig;
+  Conn flood(rig.cfg.socket);
+  std::atomic<bool> stop{false};
+  // Writes requests as fast as the socket takes them, for a second, and never reads.
+  std::thread writer([&] {
+    const std::string burst = [] {
+      std::string b;
+      for (int i = 0; i < 200; ++i) b += R"({"cmd": "nosuch"})" "\n";
+      return b;
+    }();
+    const auto end = std::chrono::steady_clock::now() + 1s;
+    while (!stop.load() && std::chrono::steady_clock::now() < end)
+      if (::send(flood.fd, burst.data(), burst.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) std::this_thread::sleep_for(1ms);
+  });
+  // Meanwhile the loop keeps turning and another client is answered promptly.
+  Conn quick(rig.cfg.socket);
+  for (int i = 0; i < 10; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    quick.put(R"({"cmd": "echo"})" "\n");
+    CHECK(quick.reply()["ok"] == true);
+    CHECK(std::chrono::steady_clock::now() - t0 < 200ms);
+    std::this_thread::sleep_for(50ms);
+  }
+  stop.store(true);
+  writer.join();
+}
+
 TEST_CASE("control: replies later, streams to followers, answers a half-closed client", "[control]") {
   Rig rig;
   Conn c(rig.cfg.socket);
