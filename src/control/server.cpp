@@ -45,7 +45,9 @@ struct Server::Client {
   Clock::time_point last_heard;
   std::set<std::string> topics;
   unsigned pending = 0;   // requests whose handler replies later
+  std::uint32_t events = EPOLLIN | EPOLLRDHUP;   // what epoll watches for it now
   bool eof = false;       // the peer has shut its side: answer what it asked, then close
+  bool backlog = false;   // complete requests wait in `in` (served a batch per poll)
   bool closing = false;   // flush what is queued, then close
 };
 
@@ -183,8 +185,10 @@ void Server::accept_all() {
 }
 
 void Server::poll(int timeout_ms) {
+  bool waiting = false;
+  for (const auto& [id, c] : clients_) waiting = waiting || c->backlog;
   epoll_event evs[32];
-  const int n = ::epoll_wait(epoll_fd_, evs, 32, timeout_ms);
+  const int n = ::epoll_wait(epoll_fd_, evs, 32, waiting ? 0 : timeout_ms);
   for (int i = 0; i < n; ++i) {
     // epoll_event is packed on x86-64: copy its fields out rather than bind references to them.
     const std::uint64_t id = evs[i].data.u64;
@@ -199,6 +203,9 @@ void Server::poll(int timeout_ms) {
     if (events & EPOLLOUT) flush(c);
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_from(c);
   }
+  // Requests already read but not served yet (a batch per client per poll).
+  for (auto& [id, c] : clients_)
+    if (c->backlog && !c->closing) serve_lines(*c);
   // Idle clients, and clients whose last words have been sent.
   const auto now = Clock::now();
   const auto idle = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(cfg_.idle_timeout));
@@ -215,47 +222,58 @@ void Server::poll(int timeout_ms) {
 
 void Server::read_from(Client& c) {
   char buf[16384];
-  // At most 64 KiB from one client per poll: a client that writes without pause must not keep
-  // the control thread (and its ticks) here. epoll is level-triggered: the rest comes next poll.
-  for (int reads = 0; reads < 4; ++reads) {
+  // At most 64 KiB from one client per poll, and nothing more while its earlier requests wait:
+  // a client that writes without pause must not keep the control thread (and its ticks) here,
+  // nor grow its buffer without bound. epoll is level-triggered: the rest comes later.
+  for (int reads = 0; reads < 4 && !c.backlog; ++reads) {
     const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
     if (n == 0) {
       // Half-closed (`socat`, `nc -N`): the requests already read still get their replies.
       c.eof = true;
       c.closing = true;
-      flush(c);   // drops EPOLLIN interest: EOF would wake every poll
-      return;
+      break;
     }
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       c.closing = true;   // reset: nothing more can be sent either
       c.eof = true;
+      c.in.clear();
       c.out.clear();
       c.pending = 0;
-      flush(c);
-      return;
+      break;
     }
-    if (n < 0) return;
+    if (n < 0) break;
     if (c.closing) continue;   // after an oversized line: read and discard until closed
     c.last_heard = Clock::now();
     c.in.append(buf, static_cast<std::size_t>(n));
-    std::size_t start = 0;
-    for (std::size_t nl; (nl = c.in.find('\n', start)) != std::string::npos; start = nl + 1) {
-      if (nl - start > cfg_.max_line) break;
-      run_line(c, c.in.substr(start, nl - start));
-      if (c.closing) return;
-    }
-    c.in.erase(0, start);
+    c.backlog = c.in.find('\n') != std::string::npos;
     // No newline within max_line bytes: a request cannot be found again in this stream.
     const std::size_t nl = c.in.find('\n');
-    if ((nl == std::string::npos ? c.in.size() : nl) > cfg_.max_line) {
-      ++counters_.oversized;
-      ++counters_.errors;
-      send(c, Json{{"ok", false}, {"error", fmt::format("request line longer than {} bytes; closing", cfg_.max_line)}});
-      c.in.clear();
-      c.closing = true;
-      return;
-    }
+    if ((nl == std::string::npos ? c.in.size() : nl) > cfg_.max_line) break;
   }
+  serve_lines(c);
+}
+
+// Up to kLinesPerPoll complete requests of one client, then its replies in one send.
+void Server::serve_lines(Client& c) {
+  constexpr int kLinesPerPoll = 64;
+  std::size_t start = 0;
+  int served = 0;
+  for (std::size_t nl; served < kLinesPerPoll && !c.closing && (nl = c.in.find('\n', start)) != std::string::npos;
+       start = nl + 1, ++served) {
+    if (nl - start > cfg_.max_line) break;
+    run_line(c, c.in.substr(start, nl - start));
+  }
+  c.in.erase(0, start);
+  const std::size_t nl = c.in.find('\n');
+  if (!c.closing && (nl == std::string::npos ? c.in.size() : nl) > cfg_.max_line) {
+    ++counters_.oversized;
+    ++counters_.errors;
+    send(c, Json{{"ok", false}, {"error", fmt::format("request line longer than {} bytes; closing", cfg_.max_line)}});
+    c.closing = true;
+  }
+  if (c.closing) c.in.clear();
+  c.backlog = !c.closing && c.in.find('\n') != std::string::npos;
+  flush(c);
 }
 
 void Server::run_line(Client& c, const std::string& raw) {
@@ -311,14 +329,15 @@ void Server::reply(std::uint64_t client, const Result<Json>& r) {
     ++counters_.errors;
     send(*it->second, Json{{"ok", false}, {"error", r.error()}});
   }
+  flush(*it->second);
 }
 
+// Queues a line; flush() sends (once per batch of replies, not per reply).
 void Server::send(Client& c, const Json& j) {
   if (c.fd < 0) return;
   // Invalid UTF-8 (a name taken from a packet) is replaced rather than thrown.
   c.out += j.dump(-1, ' ', false, Json::error_handler_t::replace);
   c.out += '\n';
-  flush(c);
 }
 
 void Server::flush(Client& c) {
@@ -341,8 +360,13 @@ void Server::flush(Client& c) {
     c.out.clear();
     c.closing = true;
   }
+  // Tell epoll only when what to watch changes (a syscall per reply showed under a flood).
+  const std::uint32_t want = (c.eof || c.backlog ? 0u : static_cast<std::uint32_t>(EPOLLIN | EPOLLRDHUP)) |
+                             (c.out.empty() ? 0u : static_cast<std::uint32_t>(EPOLLOUT));
+  if (want == c.events) return;
+  c.events = want;
   epoll_event ev{};
-  ev.events = (c.eof ? 0u : static_cast<unsigned>(EPOLLIN | EPOLLRDHUP)) | (c.out.empty() ? 0u : static_cast<unsigned>(EPOLLOUT));
+  ev.events = want;
   ev.data.u64 = c.id;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
 }
@@ -361,7 +385,10 @@ void Server::follow(std::uint64_t client, const std::string& topic) {
 
 void Server::publish(const std::string& topic, const Json& line) {
   for (auto& [id, c] : clients_)
-    if (!c->closing && c->topics.count(topic)) send(*c, line);
+    if (!c->closing && c->topics.count(topic)) {
+      send(*c, line);
+      flush(*c);
+    }
 }
 
 std::size_t Server::followers(const std::string& topic) const {

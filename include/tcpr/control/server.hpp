@@ -95,6 +95,7 @@ class Server {
   void accept_all();
   bool peer_allowed(int fd, std::string& why) const;
   void read_from(Client& c);
+  void serve_lines(Client& c);
   void run_line(Client& c, const std::string& line);
   void send(Client& c, const Json& j);
   void flush(Client& c);
