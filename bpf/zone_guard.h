@@ -110,6 +110,7 @@ union tcpr_key {
  * agent's exception needs them (tcpr_ports): most frames never do. */
 struct tcpr_frame {
 	union tcpr_key src, dst;
+	__u32 src_slot, dst_slot;  /* their tcpr_index slots, computed where the family is known */
 	__u32 l4_off;
 	__u8 proto;
 };
@@ -166,8 +167,12 @@ static __always_inline int tcpr_parse(struct xdp_md *ctx, struct tcpr_frame *f)
 		if (ihl < 20)
 			return -TCPR_DROP_IPV4_BAD_IHL;
 		/* Word loads: packet loads need not be aligned where XDP runs (x86-64, arm64). */
-		tcpr_map_v4(&f->src, *(__u32 *)(ip + 12));
-		tcpr_map_v4(&f->dst, *(__u32 *)(ip + 16));
+		__u32 s = *(__u32 *)(ip + 12), d = *(__u32 *)(ip + 16);
+		tcpr_map_v4(&f->src, s);
+		tcpr_map_v4(&f->dst, d);
+		/* Words 0 and 1 of a mapped IPv4 address are 0: the slot folds to one XOR. */
+		f->src_slot = tcpr_index_slot_of_words(0, 0, TCPR_V4_MAPPED_WORD2, s);
+		f->dst_slot = tcpr_index_slot_of_words(0, 0, TCPR_V4_MAPPED_WORD2, d);
 		f->proto = ip[9];
 		/* Later fragments carry no L4 header. */
 		__u16 frag = bpf_ntohs(*(__u16 *)(ip + 6)) & 0x1fff;
@@ -182,6 +187,10 @@ static __always_inline int tcpr_parse(struct xdp_md *ctx, struct tcpr_frame *f)
 			return -TCPR_DROP_IPV6_BAD_VERSION;
 		__builtin_memcpy(f->src.a.b, ip + 8, 16);
 		__builtin_memcpy(f->dst.a.b, ip + 24, 16);
+		f->src_slot = tcpr_index_slot_of_words((__u32)f->src.w[0], (__u32)(f->src.w[0] >> 32), (__u32)f->src.w[1],
+						       (__u32)(f->src.w[1] >> 32));
+		f->dst_slot = tcpr_index_slot_of_words((__u32)f->dst.w[0], (__u32)(f->dst.w[0] >> 32), (__u32)f->dst.w[1],
+						       (__u32)(f->dst.w[1] >> 32));
 		__u8 next = ip[6];
 		off += 40;
 		int fragmented = 0;
@@ -220,10 +229,8 @@ static __always_inline int tcpr_parse(struct xdp_md *ctx, struct tcpr_frame *f)
  * exactly one), else from tcpr_agents; an address that is not an agent is in the slot's
  * other_zone (the default zone). The state is read before the address and zones (volatile: in
  * that order) — the writer's rules in include/tcpr/abi/xdp.h rely on it. */
-static __always_inline __u8 tcpr_zone_of(const union tcpr_key *k)
+static __always_inline __u8 tcpr_zone_of(const union tcpr_key *k, __u32 slot)
 {
-	__u32 slot = tcpr_index_slot_of_words((__u32)k->w[0], (__u32)(k->w[0] >> 32), (__u32)k->w[1],
-					      (__u32)(k->w[1] >> 32));
 	struct tcpr_index_slot *ix = bpf_map_lookup_elem(&tcpr_index, &slot);
 	if (!ix)
 		return TCPR_ZONE_ISOLATED; /* cannot happen (slot < max_entries): fail closed */
@@ -307,8 +314,8 @@ static __always_inline int tcpr_guard(struct xdp_md *ctx)
 		tcpr_count(tcpr_counter_index(TCPR_ZONE_TRUSTED, TCPR_XDP_PASS));
 		return 1;
 	}
-	__u8 zs = tcpr_zone_of(&f.src);
-	__u8 zd = tcpr_zone_of(&f.dst);
+	__u8 zs = tcpr_zone_of(&f.src, f.src_slot);
+	__u8 zd = tcpr_zone_of(&f.dst, f.dst_slot);
 	int src_decides = zs >= zd;
 	__u8 zone = src_decides ? zs : zd;
 	if (zone >= TCPR_ZONE__COUNT)
