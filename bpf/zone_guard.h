@@ -115,6 +115,12 @@ struct tcpr_frame {
 	__u8 proto;
 };
 
+/* The tcpr_index slot of a key, from its native (little-endian) words. */
+static __always_inline __u32 tcpr_slot_of_key(const union tcpr_key *k)
+{
+	return tcpr_index_slot_of_words((__u32)k->w[0], (__u32)(k->w[0] >> 32), (__u32)k->w[1], (__u32)(k->w[1] >> 32));
+}
+
 /* ::ffff:a.b.c.d; be_addr as it lies in the frame. */
 static __always_inline void tcpr_map_v4(union tcpr_key *k, __u32 be_addr)
 {
@@ -187,10 +193,8 @@ static __always_inline int tcpr_parse(struct xdp_md *ctx, struct tcpr_frame *f)
 			return -TCPR_DROP_IPV6_BAD_VERSION;
 		__builtin_memcpy(f->src.a.b, ip + 8, 16);
 		__builtin_memcpy(f->dst.a.b, ip + 24, 16);
-		f->src_slot = tcpr_index_slot_of_words((__u32)f->src.w[0], (__u32)(f->src.w[0] >> 32), (__u32)f->src.w[1],
-						       (__u32)(f->src.w[1] >> 32));
-		f->dst_slot = tcpr_index_slot_of_words((__u32)f->dst.w[0], (__u32)(f->dst.w[0] >> 32), (__u32)f->dst.w[1],
-						       (__u32)(f->dst.w[1] >> 32));
+		f->src_slot = tcpr_slot_of_key(&f->src);
+		f->dst_slot = tcpr_slot_of_key(&f->dst);
 		__u8 next = ip[6];
 		off += 40;
 		int fragmented = 0;

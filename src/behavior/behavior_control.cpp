@@ -46,29 +46,45 @@ std::vector<std::pair<AgentKey, Zone>> Behavior::zone_list() const {
   return out;
 }
 
+AgentReport Behavior::report_of(std::uint32_t i) const {
+  const Agent& a = agents_[i];
+  const AgentCold& cold = cold_[i];
+  AgentReport r;
+  r.key = cold.key;
+  r.zone = a.zone;
+  r.trust = a.trust;
+  r.score = a.score;
+  r.max_score = a.max_score;
+  r.features = a.xm;
+  r.first_anomalous_ns = cold.first_anomalous_ns;
+  for (auto f : cold.why)
+    if (f < kFeatures) r.why.emplace_back(kFeatureNames[f]);
+  const auto& leaf = cohorts_[a.path[0]];
+  r.cohort = leaf.model.members >= cfg_.min_cohort ? leaf.name : cohorts_[a.path[1]].name;
+  r.ticks = a.ticks;
+  return r;
+}
+
 std::vector<AgentReport> Behavior::report() const {
   std::vector<AgentReport> out;
   out.reserve(agents_.size());
-  for (std::uint32_t i = 0; i < agents_.size(); ++i) {
-    const Agent& a = agents_[i];
-    const AgentCold& cold = cold_[i];
-    AgentReport r;
-    r.key = cold.key;
-    r.zone = a.zone;
-    r.trust = a.trust;
-    r.score = a.score;
-    r.max_score = a.max_score;
-    r.features = a.xm;
-    r.first_anomalous_ns = cold.first_anomalous_ns;
-    for (auto f : cold.why)
-      if (f < kFeatures) r.why.emplace_back(kFeatureNames[f]);
-    const auto& leaf = cohorts_[a.path[0]];
-    r.cohort = leaf.model.members >= cfg_.min_cohort ? leaf.name : cohorts_[a.path[1]].name;
-    r.ticks = a.ticks;
-    out.push_back(std::move(r));
-  }
+  for (std::uint32_t i = 0; i < agents_.size(); ++i) out.push_back(report_of(i));
   std::sort(out.begin(), out.end(), [](const AgentReport& x, const AgentReport& y) { return x.key < y.key; });
   return out;
+}
+
+std::optional<AgentReport> Behavior::report(const AgentKey& k) const {
+  const auto i = index_.find(k, hash(k));
+  if (i == AgentIndex::kNone) return std::nullopt;
+  return report_of(i);
+}
+
+std::size_t Behavior::agent_count() const noexcept { return agents_.size(); }
+
+std::array<std::uint64_t, TCPR_ZONE__COUNT> Behavior::zone_counts() const {
+  std::array<std::uint64_t, TCPR_ZONE__COUNT> n{};
+  for (const Agent& a : agents_) ++n[a.zone < TCPR_ZONE__COUNT ? a.zone : static_cast<Zone>(TCPR_ZONE_ISOLATED)];
+  return n;
 }
 
 BehaviorCounters Behavior::counters() const {

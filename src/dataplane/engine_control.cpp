@@ -106,7 +106,7 @@ Result<bool> Engine::start_control() {
             out["tick_s"] = behavior_->config().tick_seconds;
             out["tick_ms_last"] = t.empty() ? 0.0 : t.back();
             out["tick_ms_max"] = t.empty() ? 0.0 : *std::max_element(t.begin(), t.end());
-            out["agents"] = behavior_->report().size();
+            out["agents"] = behavior_->agent_count();
           }
           out["routing"] = routes_ != nullptr;
           out["xdp"] = enforcer_ != nullptr;
@@ -143,8 +143,8 @@ Result<bool> Engine::start_control() {
           if (behavior_ == nullptr) return err("behaviour is off (no [behavior] agents configured)");
           auto key = behavior::parse_agent(r.args.at("id").get<std::string>(), behavior_->config().key_mode);
           if (!key) return err(key.error());
-          for (const auto& a : behavior_->report()) {
-            if (!(a.key == key.value())) continue;
+          if (const auto rep = behavior_->report(key.value())) {
+            const auto& a = *rep;
             Json f = Json::object();
             for (unsigned i = 0; i < behavior::kFeatures; ++i) f[behavior::kFeatureNames[i]] = a.features[i];
             Json ev = Json::array();

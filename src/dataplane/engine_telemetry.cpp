@@ -157,8 +157,7 @@ void Engine::control_metrics() {
     }
   }
   if (behavior_ != nullptr) {
-    std::uint64_t zones[TCPR_ZONE__COUNT] = {};
-    for (const auto& [key, z] : behavior_->zone_list()) ++zones[z < TCPR_ZONE__COUNT ? static_cast<unsigned>(z) : static_cast<unsigned>(TCPR_ZONE_ISOLATED)];
+    const auto zones = behavior_->zone_counts();
     for (unsigned z = 0; z < TCPR_ZONE__COUNT; ++z) m.agents.emplace_back(behavior::zone_name(static_cast<behavior::Zone>(z)), zones[z]);
     const auto& t = behavior_->tick_ms();
     m.tick_seconds = t.empty() ? 0.0 : t.back() / 1e3;

@@ -86,11 +86,9 @@ int run_live(const config::Config& cfg, const LiveOptions& opt) {
   }
   if (const behavior::Behavior* b = engine.behavior(); b != nullptr) {
     const auto bc = b->counters();
-    std::uint64_t zones[TCPR_ZONE__COUNT] = {};
-    const auto agents = b->report();
-    for (const auto& a : agents) ++zones[a.zone];
+    const auto zones = b->zone_counts();
     fmt::print("  behavior ticks {} agents {} trusted {} monitored {} quarantined {} isolated {} events {}\n", bc.ticks,
-               agents.size(), zones[TCPR_ZONE_TRUSTED], zones[TCPR_ZONE_MONITORED], zones[TCPR_ZONE_QUARANTINED],
+               b->agent_count(), zones[TCPR_ZONE_TRUSTED], zones[TCPR_ZONE_MONITORED], zones[TCPR_ZONE_QUARANTINED],
                zones[TCPR_ZONE_ISOLATED], b->events().size());
   }
   if (const enforce::Enforcer* e = engine.enforcer(); e != nullptr) {

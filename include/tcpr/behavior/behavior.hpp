@@ -34,6 +34,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <array>
+#include <optional>
 #include <vector>
 
 #include "tcpr/behavior/agent_index.hpp"
@@ -139,6 +141,10 @@ class Behavior {
   std::vector<std::pair<AgentKey, Zone>> zone_list() const;
   // One agent's zone; TCPR_ZONE__COUNT when the agent is not known (yet).
   Zone zone_of(const AgentKey& k) const;
+  // One agent's report (the control socket's `agent`), without building every agent's.
+  std::optional<AgentReport> report(const AgentKey& k) const;
+  std::size_t agent_count() const noexcept;
+  std::array<std::uint64_t, TCPR_ZONE__COUNT> zone_counts() const;
   std::uint64_t publications() const noexcept { return publications_; }
   // The workers' local decisions since the last call (control thread, between ticks).
   std::vector<AgentTracker::LocalDecision> take_local_decisions() {
@@ -150,6 +156,7 @@ class Behavior {
   }
 
  private:
+  AgentReport report_of(std::uint32_t i) const;
   struct Agent;
   struct AgentCold;
   struct Cohort;
