@@ -85,28 +85,31 @@ void BeaconTracker::Lattice::start(std::uint64_t anchor, std::uint64_t ts) noexc
 
 void BeaconTracker::observe(const ConnEvent& e) noexcept {
   ++clock_;
-  Slot* hit = nullptr;
-  Slot* victim = nullptr;   // a free slot, else the least recently used (ages modulo 2^16)
-  for (auto& s : slots_) {
-    if (s.last_ns != 0 && s.dst == e.dst) hit = &s;
-    if (s.last_ns == 0) {
-      if (victim == nullptr || victim->last_ns != 0) victim = &s;
-    } else if (victim == nullptr || (victim->last_ns != 0 && static_cast<std::uint16_t>(clock_ - s.age) >
-                                                                 static_cast<std::uint16_t>(clock_ - victim->age))) {
-      victim = &s;
+  unsigned h = kSlots;        // the slot of e.dst
+  unsigned victim = kSlots;   // a free slot, else the least recently used (ages modulo 2^16)
+  for (unsigned s = 0; s < kSlots; ++s) {
+    const bool used = (used_ >> s & 1u) != 0;
+    if (used && dst_[s] == e.dst) h = s;
+    if (!used) {
+      if (victim == kSlots || (used_ >> victim & 1u) != 0) victim = s;
+    } else if (victim == kSlots || ((used_ >> victim & 1u) != 0 && static_cast<std::uint16_t>(clock_ - age_[s]) >
+                                                                      static_cast<std::uint16_t>(clock_ - age_[victim]))) {
+      victim = s;
     }
   }
-  if (hit == nullptr) {
-    const bool was_best = victim->regularity >= regularity_ && regularity_ > 0;
-    *victim = Slot{};
-    victim->dst = e.dst;
-    victim->last_ns = e.ts_ns;
-    victim->age = clock_;
+  if (h == kSlots) {
+    const bool was_best = slots_[victim].regularity >= regularity_ && regularity_ > 0;
+    slots_[victim] = Slot{};
+    slots_[victim].last_ns = e.ts_ns;
+    dst_[victim] = e.dst;
+    age_[victim] = clock_;
+    used_ = static_cast<std::uint8_t>(used_ | 1u << victim);
     last_ = {};
     if (was_best) regularity_ = best_regularity();
     return;
   }
-  hit->age = clock_;
+  Slot* hit = &slots_[h];
+  age_[h] = clock_;
   if (e.ts_ns <= hit->last_ns) return;
   // The lattice anchored one back follows the newest candidate; the one anchored two back keeps
   // its candidate through early calls (its hypothesis is that a call precedes every point).
