@@ -30,6 +30,7 @@ struct Behavior::Agent {
   std::uint32_t novel_cur = 0, novel_prev = 0;
   std::uint32_t syn_carry = 0;   // SYNs of the last tick without a SYN-ACK in it
   bool burst_recent = false;     // counts in the last two ticks (cold.burst is not quiet)
+  bool opened = false;           // has opened a flow: only such agents describe their cohort
   std::uint8_t trust_q = 0, anomaly_q = 0;   // the published Standing steps
 };
 

@@ -221,7 +221,7 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   AgentCold& cold = cold_[i];
   const TickStats* st = stats_of_[i];
   stats_of_[i] = nullptr;
-  if (st != nullptr) a.last_active = tick_no_;
+  if (st != nullptr) a.last_active = tick_no_, a.opened = a.opened || st->new_flows != 0;
   FeatureVec raw{};
   float lattice = 0;   // the beacon lattice evidence of this tick's connections
   // Failed handshakes: SYNs still unanswered a tick after they were sent (a SYN late in a tick
@@ -337,7 +337,10 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
     a.var = (1 - alpha) * (a.var + alpha * d.cwiseProduct(d));
     if (counted) burst_learn(cold.burst, counts, a.baseline_n, cfg_.alpha_slow);
     ++a.baseline_n;
-    cohorts_[leaf].tick.add(a.xf);
+    // A host that has only ever answered (a server on the agent side, a lateral movement's
+    // target) is silence to the cohort's model; counted in, it makes any agent's ordinary
+    // calls look rare (README: cohorts).
+    if (a.opened) cohorts_[leaf].tick.add(a.xf);
   }
   if (tick_no_ - a.last_active > idle_ticks_ && a.zone <= TCPR_ZONE_MONITORED && a.pin == kNoPin) idle_.push_back(i);
 }

@@ -915,6 +915,39 @@ TEST_CASE("configured cohort groups: membership, last group wins, small groups f
   CHECK(report_of(b, key(65)).cohort == "all");
 }
 
+// A host that only ever answers (here: its flows are all opened by the other side) is not part
+// of its cohort's model: a /24 of 5 agents that call out and 10 hosts that only answer has 5
+// learning members, under min_cohort (8), so its agents are scored against the parent's
+// model (the report names the parent, the /16); once 3 of the answering hosts open a flow of
+// their own, it has 8 and its own model.
+TEST_CASE("hosts that have never opened a flow are not learning members of their cohort", "[zones]") {
+  BehaviorConfig cfg = base_config();
+  Behavior b(cfg, 1, {});
+  Driver d(b);
+  const auto answer_only = [&](std::uint8_t host, int k) {
+    const std::uint64_t t = tick_start(k) + host * 10'000ull;
+    d.send(in_frame(host), t);                   // a flow opened towards the host …
+    d.send(out_frame(host), t + kMs, 0, false);  // … and its answer: not a new flow of the host's
+  };
+  for (int k = 1; k <= 3; ++k) {
+    for (std::uint8_t h = 1; h <= 5; ++h) d.calm(h, k);   // opens its flow in tick 1
+    for (std::uint8_t h = 20; h < 30; ++h) answer_only(h, k);
+  }
+  d.end_tick(3);
+  CHECK(report_of(b, key(1)).cohort == "10.1.0.0/16");
+  CHECK(report_of(b, key(20)).cohort == "10.1.0.0/16");
+  for (int k = 4; k <= 6; ++k) {
+    for (std::uint8_t h = 1; h <= 5; ++h) d.calm(h, k);
+    for (std::uint8_t h = 20; h < 30; ++h) {
+      if (h < 23 && k == 4) d.send(out_frame(h), tick_start(k) + h * 10'000ull, 0, true);   // opens one
+      answer_only(h, k);
+    }
+  }
+  d.end_tick(6);
+  CHECK(report_of(b, key(1)).cohort == "10.1.0.0/24");
+  CHECK(report_of(b, key(25)).cohort == "10.1.0.0/24");
+}
+
 TEST_CASE("a tool storm is quarantined by the burst test in its first tick, with the tool flows as the why",
           "[zones][burst]") {
   // Ten calm agents, each making one tool call at ticks 1 and 41. Agent 10's learnt tool rate at
