@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
 
 namespace tcpr::behavior {
 
@@ -84,6 +85,7 @@ void BeaconTracker::Lattice::start(std::uint64_t anchor, std::uint64_t ts) noexc
 }
 
 void BeaconTracker::observe(const ConnEvent& e) noexcept {
+  static_assert(offsetof(BeaconTracker, slots_) == 64, "the directory fills exactly the first cache line");
   ++clock_;
   unsigned h = kSlots;        // the slot of e.dst
   unsigned victim = kSlots;   // a free slot, else the least recently used (ages modulo 2^16)

@@ -190,10 +190,9 @@ class alignas(64) BeaconTracker {
   };
   float best_regularity() const noexcept;
   static constexpr unsigned kSlots = 4;
-  // The directory every connection's lookup reads, in the object's first cache line; a
-  // connection then touches only its own slot. (With the destinations inside the slots, the
-  // lookup read all four slots, six cache lines — at 100 000 agents a tenth of a tick's memory
-  // traffic.)
+  // The directory every connection's lookup reads, in the object's first cache line (checked in
+  // observe()); a connection then touches only its own slot. With the destinations inside the
+  // slots, the lookup read all four slots, six cache lines.
   std::uint64_t dst_[kSlots] = {};
   std::uint16_t age_[kSlots] = {};
   std::uint8_t used_ = 0;   // bit s: slot s holds a destination
