@@ -221,7 +221,10 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   AgentCold& cold = cold_[i];
   const TickStats* st = stats_of_[i];
   stats_of_[i] = nullptr;
-  if (st != nullptr) a.last_active = tick_no_, a.opened = a.opened || st->new_flows != 0;
+  if (st != nullptr) {
+    a.last_active = tick_no_;
+    if (st->new_flows != 0) a.opened = true;
+  }
   FeatureVec raw{};
   float lattice = 0;   // the beacon lattice evidence of this tick's connections
   // Failed handshakes: SYNs still unanswered a tick after they were sent (a SYN late in a tick
