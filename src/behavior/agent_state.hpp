@@ -51,6 +51,8 @@ struct Behavior::Cohort {
   std::uint32_t parent = kNoCohort;
   CovarianceAcc<kFeatures> acc;
   ShiftedCoMoment<kFeatures> tick;   // this tick's learning vectors (acc is made from it)
+  BurstCohortTick burst_tick;         // and their burst counts
+  BurstCohortRates burst;             // the rates a cold agent's counts are tested against
   Eigen::Matrix<double, kFeatures, 1> mean = Eigen::Matrix<double, kFeatures, 1>::Zero();
   Eigen::Matrix<double, kFeatures, kFeatures> cov = Eigen::Matrix<double, kFeatures, kFeatures>::Zero();
   CohortModel model;

@@ -204,7 +204,10 @@ void Behavior::run_tick(std::uint64_t end_ns) {
     if (harvest_ok_[w]) harvest(trackers_[w]->harvest(), static_cast<unsigned>(w));
   create_fresh();
   // 2. Every agent: features, score, trust, zone; cohort statistics for the next tick.
-  for (auto& c : cohorts_) c.tick.reset(c.mean);
+  for (auto& c : cohorts_) {
+    c.tick.reset(c.mean);
+    c.burst_tick = {};
+  }
   for (std::uint32_t i = 0; i < agents_.size(); ++i) update_agent(i, end_ns);
   // 3. Cohorts: leaves merge into parents (children have higher indices), then refit.
   refit_cohorts();
@@ -276,9 +279,10 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   ++a.ticks;
 
   const std::uint32_t leaf = a.path[0], mid = a.path[1];
-  const CohortModel* model = &cohorts_[0].model;
-  if (cohorts_[leaf].model.ready && cohorts_[leaf].model.members >= cfg_.min_cohort) model = &cohorts_[leaf].model;
-  else if (cohorts_[mid].model.ready && cohorts_[mid].model.members >= cfg_.min_cohort) model = &cohorts_[mid].model;
+  std::uint32_t compared = 0;   // the cohort the agent is compared with
+  if (cohorts_[leaf].model.ready && cohorts_[leaf].model.members >= cfg_.min_cohort) compared = leaf;
+  else if (cohorts_[mid].model.ready && cohorts_[mid].model.members >= cfg_.min_cohort) compared = mid;
+  const CohortModel* model = &cohorts_[compared].model;
 
   // The own variance is shrunk towards the cohort's with the weight of kPriorTicks ticks: a
   // young baseline has seen too few of the agent's bursts to know its spread.
@@ -292,12 +296,19 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   // The count burst test (burst.hpp), once the agent's own rates are learnt.
   const BurstCounts counts = burst_counts(st, failed, novel);
   const bool counted = burst_any(counts);
-  const bool sharp_tests = cfg_.burst.enabled && recent && a.baseline_n >= cfg_.warmup_ticks;
+  const bool warm = a.baseline_n >= cfg_.warmup_ticks;
+  const bool sharp_tests = cfg_.burst.enabled && recent && warm;
   BurstResult burst;
   if (counted || a.burst_recent) {
     if (sharp_tests) {
       burst_bring(cold.burst, a.baseline_n, cfg_.alpha_slow);
       burst = burst_test(cold.burst, counts, cfg_.burst);
+    } else if (cfg_.burst.enabled && recent && cfg_.burst.cold_spread > 0 && cohorts_[compared].burst.ticks >= kModelTicks) {
+      // Own rates not learnt yet: the cohort's, with this agent's own last two ticks of counts.
+      BurstState against = cohorts_[compared].burst.cold;
+      against.prev1 = cold.burst.prev1;
+      against.prev2 = cold.burst.prev2;
+      burst = burst_test(against, counts, cfg_.burst);
     }
     burst_shift(cold.burst, counts);
     a.burst_recent = !cold.burst.quiet();
@@ -343,7 +354,10 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
     // A host that has only ever answered (a server on the agent side, a lateral movement's
     // target) is silence to the cohort's model; counted in, it makes any agent's ordinary
     // calls look rare (README: cohorts).
-    if (a.opened) cohorts_[leaf].tick.add(a.xf);
+    if (a.opened) {
+      cohorts_[leaf].tick.add(a.xf);
+      if (counted) cohorts_[leaf].burst_tick.add(counts);
+    }
   }
   if (tick_no_ - a.last_active > idle_ticks_ && a.zone <= TCPR_ZONE_MONITORED && a.pin == kNoPin) idle_.push_back(i);
 }
@@ -439,6 +453,7 @@ void Behavior::refit_cohorts() {
   for (std::size_t c = cohorts_.size(); c-- > 1;) {
     const std::uint32_t parent = cohorts_[c].parent == kNoCohort ? 0 : cohorts_[c].parent;
     cohorts_[parent].acc.merge(cohorts_[c].acc);
+    cohorts_[parent].burst_tick.merge(cohorts_[c].burst_tick);
   }
   const double beta = cfg_.alpha_cohort;
   for (auto& c : cohorts_) {
@@ -454,6 +469,7 @@ void Behavior::refit_cohorts() {
       c.cov = (1 - beta) * (c.cov + beta * d * d.transpose()) + beta * cov;
     }
     ++c.model.ticks;
+    c.burst.update(c.burst_tick, c.acc.n, beta, cfg_.burst.cold_spread);
     const std::uint32_t ticks = c.model.ticks;
     scorer_.fit(c.model, c.mean, c.cov, static_cast<std::uint32_t>(c.acc.n));
     c.model.ticks = ticks;

@@ -82,6 +82,7 @@ void read_behavior(Reader& root, Config& cfg) {
     s.get_number("floor", b.burst.floor, 1e-6, 1e6);
     s.get_number("quiet_floor", b.burst.quiet_floor, 1e-9, 1e6);
     s.get_number("scale", b.burst.scale, 0.01, 1e6);
+    s.get_number("cold_spread", b.burst.cold_spread, 0, 100);
     s.finish();
   }
   if (const toml::table* tt = r.get_table("trust")) {

@@ -39,6 +39,11 @@ struct BurstConfig {
   float floor = 0.05f;         // least λ per tick (0.5 events/s at 100 ms)
   float quiet_floor = 1e-4f;   // least λ of the quiet channels
   float scale = 4.0f;          // κ_b: G = 3·κ_b scores 0.95
+  // An agent whose own rates are not learnt yet (warmup_ticks) is tested against its cohort's:
+  // per channel, the mean count of a learning member in a tick plus cold_spread standard
+  // deviations of those counts (agents of one cohort differ in their rates; the spread keeps a
+  // busy newcomer's ordinary work below the test). 0: no test until the own rates are learnt.
+  float cold_spread = 2.0f;
 };
 
 using BurstCounts = std::array<std::uint32_t, kBurstChannels>;
@@ -126,6 +131,45 @@ inline BurstResult burst_test(const BurstState& s, const BurstCounts& now, const
   }
   return out;
 }
+
+// Per cohort: the counts of its learning members in one tick, summed (and squared), merged from
+// leaves into parents; the EWMA over ticks of their mean and variance is the cold test's rate.
+struct BurstCohortTick {
+  std::array<double, kBurstChannels> sum{}, sq{};
+  void add(const BurstCounts& c) noexcept {
+    for (unsigned k = 0; k < kBurstChannels; ++k) {
+      const auto v = static_cast<double>(c[k]);
+      sum[k] += v;
+      sq[k] += v * v;
+    }
+  }
+  void merge(const BurstCohortTick& o) noexcept {
+    for (unsigned k = 0; k < kBurstChannels; ++k) sum[k] += o.sum[k], sq[k] += o.sq[k];
+  }
+};
+
+struct BurstCohortRates {
+  std::array<double, kBurstChannels> mean{}, var{};
+  std::uint32_t ticks = 0;
+  BurstState cold;   // rate: mean + cold_spread·σ, as a state burst_test reads (no counts kept)
+  // One tick of `members` learning members (beta: the cohort EWMA weight).
+  void update(const BurstCohortTick& t, double members, double beta, float spread) noexcept {
+    if (members <= 0) return;
+    for (unsigned k = 0; k < kBurstChannels; ++k) {
+      const double m = t.sum[k] / members;
+      const double v = std::max(0.0, t.sq[k] / members - m * m);
+      if (ticks == 0) {
+        mean[k] = m, var[k] = v;
+      } else {
+        const double d = m - mean[k];
+        mean[k] += beta * d;
+        var[k] = (1 - beta) * (var[k] + beta * d * d) + beta * v;
+      }
+      cold.rate[k] = static_cast<float>(mean[k] + spread * std::sqrt(var[k]));
+    }
+    ++ticks;
+  }
+};
 
 // The tick is over: this tick's counts become the previous ones.
 inline void burst_shift(BurstState& s, const BurstCounts& now) noexcept {

@@ -993,3 +993,64 @@ TEST_CASE("a tool storm is quarantined by the burst test in its first tick, with
     }
   }
 }
+
+TEST_CASE("a newcomer is burst-tested against its cohort's rates until its own are learnt", "[zones][burst]") {
+  // Ten calm agents; in tick k the one with (k + h) % 10 == 0 makes one tool call, so the cohort's
+  // learning members (the ten, 10.1.0.0/24) count 1 tool flow a tick between them: mean 0.1,
+  // variance 1/10 − 0.01 = 0.09 per member, the same every tick — λ_cold = 0.1 + 2·0.3 = 0.7
+  // (cold_spread 2). A new agent appears at tick 40 (own baseline cold until its 30th tick) and
+  // makes 9 tool calls in that tick: G = max(G(9, 0.7), G(9, 1.4), G(9, 2.1)) = G(9, 0.7) =
+  // 9·ln(9/0.7) − 8.3 = 14.6; score 1 − e^{−14.6/4} = 0.974 > quarantine_above. A second new
+  // agent makes 2 calls a tick for ten ticks: at most G(6, 2.1) = 6·ln(6/2.1) − 3.9 = 2.40 over
+  // three ticks, score 0.45 — its ordinary work is not a burst. (The same for the failed-handshake
+  // channel: the calls' SYNs go unanswered, one a tick in the cohort, as many as the calls for
+  // the newcomers, a tick later; the storm's 9 score the same 14.6 then.) Every call goes to
+  // another server at an irregular time (no beacon lattice), and the Mahalanobis term is scaled
+  // out (κ = 10⁶): the newcomers' new connections alone put them far from a cohort that opens few.
+  std::uint8_t server = 0;
+  for (const float spread : {2.0f, 0.0f}) {
+    BehaviorConfig cfg = base_config();
+    cfg.burst.cold_spread = spread;
+    cfg.scorer.distance_scale = 1e6f;
+    Behavior b(cfg, 1, {});
+    Driver d(b);
+    const auto call = [&](std::uint8_t host, std::uint64_t ts, std::uint16_t sport) {
+      const std::uint8_t dst[4] = {10, 2, 1, static_cast<std::uint8_t>(1 + server++ % 200)};
+      d.send(test::tcp4({10, 1, 0, host}, sport, {dst[0], dst[1], dst[2], dst[3]}, 8000, packet::kTcpSyn, 0), ts, 0, true);
+      d.send(test::tcp4({10, 1, 0, host}, sport, {dst[0], dst[1], dst[2], dst[3]}, 8000, packet::kTcpAck, 300), ts + kMs, 0,
+             false, 0, kGroupTool);
+    };
+    constexpr int kOnset = 40;
+    constexpr int kStormMs[9] = {3, 11, 14, 29, 33, 47, 52, 68, 81};
+    for (int k = 1; k <= kOnset + 9; ++k) {
+      for (int h = 0; h < 10; ++h) {
+        const auto host = static_cast<std::uint8_t>(10 + h);
+        d.calm(host, k);
+        if ((k + h) % 10 == 0) call(host, tick_start(k) + (5 + (k * 37) % 60) * kMs + h * kMs, static_cast<std::uint16_t>(50000 + k));
+      }
+      if (k == kOnset)
+        for (int c = 0; c < 9; ++c) call(50, tick_start(k) + kStormMs[c] * kMs, static_cast<std::uint16_t>(51000 + c));
+      if (k >= kOnset)
+        for (int c = 0; c < 2; ++c)
+          call(60, tick_start(k) + (20 + c * 30 + (k * 13) % 17) * kMs, static_cast<std::uint16_t>(52000 + 2 * k + c));
+      d.end_tick(k);
+    }
+    const AgentReport storm = report_of(b, key(50)), busy = report_of(b, key(60));
+    INFO("cold_spread " << spread << ": storm score " << storm.max_score << ", busy newcomer " << busy.max_score);
+    CHECK(storm.ticks < cfg.warmup_ticks);
+    if (spread > 0) {
+      CHECK(storm.zone == TCPR_ZONE_QUARANTINED);
+      CHECK(storm.first_anomalous_ns == tick_end(kOnset));
+      CHECK(storm.max_score == Approx(1 - std::exp(-(9 * std::log(9 / 0.7) - 8.3) / 4)).epsilon(1e-3));
+      const auto ev = events_of(b, key(50));
+      REQUIRE_FALSE(ev.empty());
+      CHECK(contains(ev.front().reason, "top: tool_flows_per_s"));
+    } else {
+      // Without it nothing tests a newcomer's counts.
+      CHECK(storm.zone == TCPR_ZONE_MONITORED);
+      CHECK(storm.max_score < 0.01f);
+    }
+    CHECK(busy.zone == TCPR_ZONE_MONITORED);
+    CHECK(busy.max_score < cfg.monitor_above);
+  }
+}

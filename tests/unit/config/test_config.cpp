@@ -116,6 +116,7 @@ distance_scale = 6
 floor = 0.1
 quiet_floor = 0.001
 scale = 5
+cold_spread = 3
 [behavior.trust]
 gain = 0.02
 [behavior.zones]
@@ -138,6 +139,7 @@ quarantine_classes = ["dns", "http"]
   CHECK(b.burst.floor == 0.1f);
   CHECK(b.burst.quiet_floor == 0.001f);
   CHECK(b.burst.scale == 5.0f);
+  CHECK(b.burst.cold_spread == 3.0f);
   CHECK(b.trust_gain == 0.02f);
   CHECK(b.remediation.prefixes().size() == 1);
   CHECK(b.quarantine_classes == std::vector<std::string>{"dns", "http"});
@@ -169,6 +171,8 @@ TEST_CASE("[behavior] mistakes name file, line, column and key", "[config]") {
   CHECK(error_of("[behavior.trust]\ngain = \"fast\"\n") == "test.toml:2:8: 'behavior.trust.gain' must be a number");
   CHECK(error_of("[behavior.burst]\nenabled = 1\n") == "test.toml:2:11: 'behavior.burst.enabled' must be true or false");
   CHECK(error_of("[behavior.burst]\nscale = 0\n") == "test.toml:2:9: 'behavior.burst.scale' = 0 is out of range [0.01, 1000000]");
+  CHECK(error_of("[behavior.burst]\ncold_spread = -1\n") ==
+        "test.toml:2:15: 'behavior.burst.cold_spread' = -1 is out of range [0, 100]");
   CHECK(error_of("[behavior.burst]\nwindow = 3\n") == "test.toml:2:10: unknown key 'behavior.burst.window'");
 }
 
