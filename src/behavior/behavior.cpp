@@ -25,6 +25,27 @@ constexpr std::array<float, kFeatures> kLogBlend = [] {
   for (unsigned f = 0; f < kFeatures; ++f) m[f] = kLogScaled[f] ? 1.0f : 0.0f;
   return m;
 }();
+
+// The burst statistic of an agent with counts in this tick or the two before, against its own
+// rates (warm) or, until they are learnt, its cohort's (cohort_rates, with the agent's own last
+// two ticks of counts); then the counts join its history. Out of line: most agents have no
+// counts in most ticks, and the tick's loop is smaller without this code in it.
+[[gnu::noinline]] BurstResult burst_step(BurstState& own, const BurstCounts& counts, std::uint32_t baseline_n,
+                                         bool own_rates, const BurstState* cohort_rates,
+                                         const BehaviorConfig& cfg) noexcept {
+  BurstResult out;
+  if (own_rates) {
+    burst_bring(own, baseline_n, cfg.alpha_slow);
+    out = burst_test(own, counts, cfg.burst);
+  } else if (cohort_rates != nullptr) {
+    BurstState against = *cohort_rates;
+    against.prev1 = own.prev1;
+    against.prev2 = own.prev2;
+    out = burst_test(against, counts, cfg.burst);
+  }
+  burst_shift(own, counts);
+  return out;
+}
 }  // namespace
 
 std::uint64_t Behavior::last_active_of(std::uint32_t i) const noexcept { return agents_[i].last_active; }
@@ -299,18 +320,11 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
   const bool warm = a.baseline_n >= cfg_.warmup_ticks;
   const bool sharp_tests = cfg_.burst.enabled && recent && warm;
   BurstResult burst;
-  if (counted || a.burst_recent) {
-    if (sharp_tests) {
-      burst_bring(cold.burst, a.baseline_n, cfg_.alpha_slow);
-      burst = burst_test(cold.burst, counts, cfg_.burst);
-    } else if (cfg_.burst.enabled && recent && cfg_.burst.cold_spread > 0 && cohorts_[compared].burst.ticks >= kModelTicks) {
-      // Own rates not learnt yet: the cohort's, with this agent's own last two ticks of counts.
-      BurstState against = cohorts_[compared].burst.cold;
-      against.prev1 = cold.burst.prev1;
-      against.prev2 = cold.burst.prev2;
-      burst = burst_test(against, counts, cfg_.burst);
-    }
-    burst_shift(cold.burst, counts);
+  if (counted || a.burst_recent) [[unlikely]] {
+    const bool cold_test = !sharp_tests && cfg_.burst.enabled && recent && cfg_.burst.cold_spread > 0 &&
+                           cohorts_[compared].burst.ticks >= kModelTicks;
+    burst = burst_step(cold.burst, counts, a.baseline_n, sharp_tests, cold_test ? &cohorts_[compared].burst.cold : nullptr,
+                       cfg_);
     a.burst_recent = !cold.burst.quiet();
   }
   // A new fixed period in its connections (BeaconTracker's lattice evidence), unless habitual.
