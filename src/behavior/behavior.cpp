@@ -314,11 +314,11 @@ void Behavior::update_agent(std::uint32_t i, std::uint64_t end_ns) {
                                 a.baseline_n >= cfg_.warmup_ticks, *model, false)
                 : Score{};
   const bool hard = st != nullptr && st->risk_hits != 0;
-  // The count burst test (burst.hpp), once the agent's own rates are learnt.
+  // The count burst test (burst.hpp): against the agent's own rates once they are learnt, until
+  // then against its cohort's (the cold test).
   const BurstCounts counts = burst_counts(st, failed, novel);
   const bool counted = burst_any(counts);
-  const bool warm = a.baseline_n >= cfg_.warmup_ticks;
-  const bool sharp_tests = cfg_.burst.enabled && recent && warm;
+  const bool sharp_tests = cfg_.burst.enabled && recent && a.baseline_n >= cfg_.warmup_ticks;
   BurstResult burst;
   if (counted || a.burst_recent) [[unlikely]] {
     const bool cold_test = !sharp_tests && cfg_.burst.enabled && recent && cfg_.burst.cold_spread > 0 &&

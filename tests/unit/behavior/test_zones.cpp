@@ -1005,7 +1005,7 @@ TEST_CASE("a newcomer is burst-tested against its cohort's rates until its own a
   // three ticks, score 0.45 — its ordinary work is not a burst. (The same for the failed-handshake
   // channel: the calls' SYNs go unanswered, one a tick in the cohort, as many as the calls for
   // the newcomers, a tick later; the storm's 9 score the same 14.6 then.) Every call goes to
-  // another server at an irregular time (no beacon lattice), and the Mahalanobis term is scaled
+  // another server (no destination sees a period: no beacon lattice), and the Mahalanobis term is scaled
   // out (κ = 10⁶): the newcomers' new connections alone put them far from a cohort that opens few.
   std::uint8_t server = 0;
   for (const float spread : {2.0f, 0.0f}) {
