@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "tcpr/behavior/features.hpp"
+#include "tcpr/behavior/mergeable.hpp"
 
 namespace tcpr::behavior {
 
@@ -132,19 +133,17 @@ inline BurstResult burst_test(const BurstState& s, const BurstCounts& now, const
   return out;
 }
 
-// Per cohort: the counts of its learning members in one tick, summed (and squared), merged from
+// Per cohort: per channel, the moments of one tick's counts of its learning members, merged from
 // leaves into parents; the EWMA over ticks of their mean and variance is the cold test's rate.
+// Only members with counts are added (most have none in a tick): the others are merged in as
+// zeros when the tick's member count is known (BurstCohortRates::update).
 struct BurstCohortTick {
-  std::array<double, kBurstChannels> sum{}, sq{};
+  std::array<Moments, kBurstChannels> counted;   // every channel holds the same members
   void add(const BurstCounts& c) noexcept {
-    for (unsigned k = 0; k < kBurstChannels; ++k) {
-      const auto v = static_cast<double>(c[k]);
-      sum[k] += v;
-      sq[k] += v * v;
-    }
+    for (unsigned k = 0; k < kBurstChannels; ++k) counted[k].add(static_cast<double>(c[k]));
   }
   void merge(const BurstCohortTick& o) noexcept {
-    for (unsigned k = 0; k < kBurstChannels; ++k) sum[k] += o.sum[k], sq[k] += o.sq[k];
+    for (unsigned k = 0; k < kBurstChannels; ++k) counted[k].merge(o.counted[k]);
   }
 };
 
@@ -156,8 +155,10 @@ struct BurstCohortRates {
   void update(const BurstCohortTick& t, double members, double beta, float spread) noexcept {
     if (members <= 0) return;
     for (unsigned k = 0; k < kBurstChannels; ++k) {
-      const double m = t.sum[k] / members;
-      const double v = std::max(0.0, t.sq[k] / members - m * m);
+      Moments all = t.counted[k];
+      all.merge(Moments{std::max(0.0, members - all.n), 0, 0});   // the members without counts
+      const double m = all.mean;
+      const double v = all.variance();
       if (ticks == 0) {
         mean[k] = m, var[k] = v;
       } else {
