@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 
@@ -87,19 +88,19 @@ void BeaconTracker::Lattice::start(std::uint64_t anchor, std::uint64_t ts) noexc
 void BeaconTracker::observe(const ConnEvent& e) noexcept {
   static_assert(offsetof(BeaconTracker, slots_) == 64, "the directory fills exactly the first cache line");
   ++clock_;
-  unsigned h = kSlots;        // the slot of e.dst
-  unsigned victim = kSlots;   // a free slot, else the least recently used (ages modulo 2^16)
-  for (unsigned s = 0; s < kSlots; ++s) {
-    const bool used = (used_ >> s & 1u) != 0;
-    if (used && dst_[s] == e.dst) h = s;
-    if (!used) {
-      if (victim == kSlots || (used_ >> victim & 1u) != 0) victim = s;
-    } else if (victim == kSlots || ((used_ >> victim & 1u) != 0 && static_cast<std::uint16_t>(clock_ - age_[s]) >
-                                                                      static_cast<std::uint16_t>(clock_ - age_[victim]))) {
-      victim = s;
-    }
-  }
+  unsigned h = kSlots;   // the slot of e.dst
+  for (unsigned s = 0; s < kSlots; ++s)
+    if ((used_ >> s & 1u) != 0 && dst_[s] == e.dst) h = s;
   if (h == kSlots) {
+    // The first free slot, else the least recently used (ages modulo 2^16; ties: the first).
+    const unsigned free = ~used_ & ((1u << kSlots) - 1);
+    unsigned victim = 0;
+    if (free != 0) {
+      victim = static_cast<unsigned>(std::countr_zero(free));
+    } else {
+      for (unsigned s = 1; s < kSlots; ++s)
+        if (static_cast<std::uint16_t>(clock_ - age_[s]) > static_cast<std::uint16_t>(clock_ - age_[victim])) victim = s;
+    }
     const bool was_best = slots_[victim].regularity >= regularity_ && regularity_ > 0;
     slots_[victim] = Slot{};
     slots_[victim].last_ns = e.ts_ns;
