@@ -335,7 +335,9 @@ class SweepDryRun(unittest.TestCase):
         r, runs = dry_run('--agents', '10,16,50,100,500,10000,100000', '--seeds', '20')
         self.assertEqual(r.stderr, '')  # 10 agents x 20 seeds cover every kind twice: no warning
         self.assertEqual(len(runs), 7 * 20)
-        expected_k = {16: 1, 50: 1, 100: 1, 500: 5, 10000: 100, 100000: 1000}
+        # A // 100 up to 10 000 agents; above, 10 of every kind at half the rate (the docstring's
+        # large-run rule: all=1000 would write a capture of more than 30 GB).
+        expected_k = {16: 1, 50: 1, 100: 1, 500: 5, 10000: 100, 100000: 10}
         for i, run_ in enumerate(runs):
             agents, seed = [10, 16, 50, 100, 500, 10000, 100000][i // 20], i % 20 + 1
             gen, replay, ev = run_['commands']
@@ -345,6 +347,7 @@ class SweepDryRun(unittest.TestCase):
             self.assertIn('--behavior', gen)
             self.assertEqual((option(gen, '--agents'), option(gen, '--seed'), option(gen, '--duration')),
                              (str(agents), str(seed), '20'))
+            self.assertEqual(option(gen, '--rate'), '0.25' if agents == 100000 else '0.5')
             subnet = '10.0.0.0/15' if agents == 100000 else '10.1.0.0/16'
             self.assertEqual(option(gen, '--agent-subnet'), subnet)
             self.assertEqual(replay, ['/nonexistent/build/src/tcp-routed', 'replay', f'{d}/cap.pcap',
