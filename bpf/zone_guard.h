@@ -52,6 +52,14 @@ struct {
 } tcpr_remediation SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCPR_XDP_REMEDY4_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpr_remedy4 SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TCPR_XDP_MAX_SERVICES);
 	__type(key, struct tcpr_addr);
@@ -113,6 +121,7 @@ struct tcpr_frame {
 	__u32 src_slot, dst_slot;  /* their tcpr_index slots, computed where the family is known */
 	__u32 l4_off;
 	__u8 proto;
+	__u8 v4;  /* an IPv4 frame: both addresses mapped */
 };
 
 /* The tcpr_index slot of a key, from its native (little-endian) words. */
@@ -128,18 +137,19 @@ static __always_inline void tcpr_map_v4(union tcpr_key *k, __u32 be_addr)
 	k->w[1] = TCPR_V4_MAPPED_WORD2 | (__u64)be_addr << 32;
 }
 
-/* The L4 ports (host order) of a TCP or UDP frame whose header is there; 0 otherwise. */
-static __always_inline int tcpr_ports(struct xdp_md *ctx, const struct tcpr_frame *f, __u16 *sport, __u16 *dport)
+/* The two L4 ports of a TCP or UDP frame whose header is there, as they lie in the frame (network
+ * order: compared with bpf_htons constants, no swaps); 0 otherwise. */
+static __always_inline int tcpr_ports(struct xdp_md *ctx, const struct tcpr_frame *f, __be16 *sport, __be16 *dport)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	if ((f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP) || f->l4_off == 0 || f->l4_off > 0xffff)
 		return 0;
-	__u16 *p = data + f->l4_off;
+	__be16 *p = data + f->l4_off;
 	if ((void *)(p + 2) > end)
 		return 0;
-	*sport = bpf_ntohs(p[0]);
-	*dport = bpf_ntohs(p[1]);
+	*sport = p[0];
+	*dport = p[1];
 	return 1;
 }
 
@@ -180,6 +190,7 @@ static __always_inline int tcpr_parse(struct xdp_md *ctx, struct tcpr_frame *f)
 		f->src_slot = tcpr_index_slot_of_words(0, 0, TCPR_V4_MAPPED_WORD2, s);
 		f->dst_slot = tcpr_index_slot_of_words(0, 0, TCPR_V4_MAPPED_WORD2, d);
 		f->proto = ip[9];
+		f->v4 = 1;
 		/* Later fragments carry no L4 header. */
 		__u16 frag = bpf_ntohs(*(__u16 *)(ip + 6)) & 0x1fff;
 		f->l4_off = frag == 0 ? off + ihl : 0;
@@ -223,6 +234,7 @@ static __always_inline int tcpr_parse(struct xdp_md *ctx, struct tcpr_frame *f)
 		    next == IPPROTO_FRAGMENT || next == IPPROTO_AH)
 			return -TCPR_DROP_IPV6_EXT_CHAIN_TOO_LONG;
 		f->proto = next;
+		f->v4 = 0;
 		f->l4_off = fragmented ? 0 : off;
 		return 1;
 	}
@@ -256,25 +268,40 @@ static __always_inline __u8 tcpr_zone_of(const union tcpr_key *k, __u32 slot)
 	return *(volatile __u8 *)&ix->other_zone;
 }
 
+/* Whether `peer` is in a remediation prefix: the peer of an IPv4 frame whose /24 tcpr_remedy4
+ * does not mark is not, without asking the trie. (An IPv6 frame's mapped address goes to the
+ * trie, which answers for it as well.) */
+static __always_inline int tcpr_is_remediation(const struct tcpr_frame *f, const union tcpr_key *peer)
+{
+	if (f->v4) {
+		__u32 a = bpf_ntohl((__u32)(peer->w[1] >> 32));
+		__u32 word = tcpr_remedy4_word(a);
+		__u64 *bits = bpf_map_lookup_elem(&tcpr_remedy4, &word);
+		if (bits && ((*bits >> tcpr_remedy4_bit(a)) & 1) == 0)
+			return 0;
+	}
+	struct tcpr_lpm_key k = {.prefixlen = 128};
+	__builtin_memcpy(k.addr, peer->a.b, 16);
+	return bpf_map_lookup_elem(&tcpr_remediation, &k) != 0;
+}
+
 /* The remediation and service exceptions of a QUARANTINED agent talking to `peer`. */
 static __always_inline int tcpr_quarantine_allows(struct xdp_md *ctx, const struct tcpr_frame *f, int agent_sends,
 						  const union tcpr_key *peer)
 {
-	struct tcpr_lpm_key k = {.prefixlen = 128};
-	__builtin_memcpy(k.addr, peer->a.b, 16);
-	if (bpf_map_lookup_elem(&tcpr_remediation, &k))
+	if (tcpr_is_remediation(f, peer))
 		return 1;
-	__u16 sport, dport;
+	__be16 sport, dport;
 	if (!tcpr_ports(ctx, f, &sport, &dport))
 		return 0;
-	__u16 agent_port = agent_sends ? sport : dport;
-	__u16 peer_port = agent_sends ? dport : sport;
-	if (f->proto == IPPROTO_UDP && agent_port == 68 && peer_port == 67) {
+	__be16 agent_port = agent_sends ? sport : dport;
+	__be16 peer_port = agent_sends ? dport : sport;
+	if (f->proto == IPPROTO_UDP && agent_port == bpf_htons(68) && peer_port == bpf_htons(67)) {
 		__u32 zero = 0;
 		struct tcpr_settings *st = bpf_map_lookup_elem(&tcpr_settings, &zero);
 		return st && st->allow_dhcp;
 	}
-	if (peer_port == 53 && bpf_map_lookup_elem(&tcpr_services, &peer->a))
+	if (peer_port == bpf_htons(53) && bpf_map_lookup_elem(&tcpr_services, &peer->a))
 		return 1;
 	return 0;
 }

@@ -61,6 +61,34 @@ tcpr_addr to_key(const packet::IpAddr& a) {
 
 }  // namespace
 
+std::vector<std::uint64_t> remedy4_words(const std::vector<std::pair<packet::IpAddr, std::uint8_t>>& prefixes) {
+  std::vector<std::uint64_t> words(TCPR_XDP_REMEDY4_WORDS, 0);
+  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  for (const auto& [addr, bits] : prefixes) {
+    // The prefix's first min(bits, 96) bits against ::ffff:0:0/96's.
+    const unsigned head = std::min<unsigned>(bits, 96);
+    bool mapped = std::memcmp(addr.b, kMapped, head / 8) == 0;
+    if (mapped && head % 8 != 0) {
+      const auto mask = static_cast<std::uint8_t>(0xff << (8 - head % 8));
+      mapped = (addr.b[head / 8] & mask) == (kMapped[head / 8] & mask);
+    }
+    if (!mapped) continue;
+    // The /24s it covers (or the one it lies in): [first, first + count).
+    const unsigned v4_bits = bits > 96 ? bits - 96u : 0u;
+    const std::uint32_t a = static_cast<std::uint32_t>(addr.b[12]) << 24 | static_cast<std::uint32_t>(addr.b[13]) << 16 |
+                            static_cast<std::uint32_t>(addr.b[14]) << 8 | addr.b[15];
+    const unsigned span = v4_bits >= 24 ? 0 : 24 - v4_bits;   // log2 of the /24s covered
+    const std::uint32_t first = (a >> 8) & ~((1u << span) - 1) & 0xffffffu;
+    const std::uint32_t count = 1u << span;
+    if (count >= 64) {
+      std::fill(words.begin() + (first >> 6), words.begin() + ((first + count) >> 6), ~0ull);
+    } else {
+      for (std::uint32_t i = first; i < first + count; ++i) words[i >> 6] |= 1ull << (i & 63);
+    }
+  }
+  return words;
+}
+
 struct ZoneGuard::Skel {
   zone_guard* obj = nullptr;
 };
@@ -233,6 +261,29 @@ Result<bool> ZoneGuard::write_policy(const GuardConfig& cfg) {
     if (bpf_map_update_elem(rem, &lk, &one, BPF_ANY) != 0)
       return Error{fmt::format("cannot write tcpr_remediation: {}", std::strerror(errno))};
   }
+  // Then the trie's IPv4 summary, the words that differ from what it holds (the pinned map's
+  // words read back the first time). A bit set late or cleared early only drops a frame.
+  const int r4 = bpf_map__fd(skel_->obj->maps.tcpr_remedy4);
+  if (remedy4_.empty()) {
+    remedy4_.assign(TCPR_XDP_REMEDY4_WORDS, 0);
+    std::vector<std::uint32_t> keys(TCPR_XDP_REMEDY4_WORDS);
+    std::uint32_t out_batch = 0, count = TCPR_XDP_REMEDY4_WORDS;
+    LIBBPF_OPTS(bpf_map_batch_opts, bo);
+    if (bpf_map_lookup_batch(r4, nullptr, &out_batch, keys.data(), remedy4_.data(), &count, &bo) != 0 && errno != ENOENT)
+      return Error{fmt::format("cannot read tcpr_remedy4: {}", std::strerror(errno))};
+  }
+  const std::vector<std::uint64_t> want = remedy4_words(cfg.remediation);
+  std::vector<std::uint32_t> keys;
+  std::vector<std::uint64_t> values;
+  for (std::uint32_t w = 0; w < TCPR_XDP_REMEDY4_WORDS; ++w)
+    if (want[w] != remedy4_[w]) keys.push_back(w), values.push_back(want[w]);
+  if (!keys.empty()) {
+    auto count = static_cast<std::uint32_t>(keys.size());
+    LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
+    if (bpf_map_update_batch(r4, keys.data(), values.data(), &count, &bo) != 0)
+      return Error{fmt::format("cannot write tcpr_remedy4: {}", std::strerror(errno))};
+  }
+  remedy4_ = want;
   const int svc = bpf_map__fd(skel_->obj->maps.tcpr_services);
   tcpr_addr sk{};
   while (bpf_map_get_next_key(svc, nullptr, &sk) == 0) bpf_map_delete_elem(svc, &sk);

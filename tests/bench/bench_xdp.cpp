@@ -1,6 +1,7 @@
 // The XDP zone guard's cost and the zone writer's latency (issue 7). Needs root and BPF.
 //  * BM_GuardVsBare/ZONE — one IPv4 TCP frame from an agent in ZONE (TRUSTED: no map entry, as
-//    tcp-routed writes it) to a server that is not an agent, through the guard, and
+//    tcp-routed writes it) to a server that is neither an agent nor in the remediation prefixes
+//    (QUARANTINED: dropped), through the guard, and
 //    through a bare XDP_DROP program, by BPF_PROG_TEST_RUN with repeat (the kernel times the
 //    repeats: ns per packet), in 41 alternating turns; counters ns_guard, ns_bare (medians) and
 //    `ratio` = the median over turns of the guard's packet rate over the bare program's (bare ns /
@@ -47,6 +48,12 @@ struct Rig {
   Rig() {
     enforce::GuardConfig c;
     c.bpffs = dir;
+    // A remediation list of the usual shape (a subnet, a host, an IPv6 prefix); the frame's server
+    // is in none of them.
+    const std::uint8_t subnet[4] = {10, 99, 0, 0}, host[4] = {192, 0, 2, 10};
+    std::uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x99};
+    c.remediation = {{packet::IpAddr::from_v4(subnet), 96 + 16}, {packet::IpAddr::from_v4(host), 128},
+                     {packet::IpAddr::from_v6(v6), 48}};
     auto g = enforce::ZoneGuard::open(c);
     if (!g) {
       error = g.error();

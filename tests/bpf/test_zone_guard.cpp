@@ -260,6 +260,61 @@ TEST_CASE("a QUARANTINED agent: remediation, DNS to a service, DHCP pass; nothin
   check_counter(r, tcpr_counter_index(TCPR_ZONE_ISOLATED, TCPR_XDP_DROPPED));
 }
 
+TEST_CASE("the IPv4 summary of the remediation prefixes, one bit per /24", "[bpf]") {
+  // Word a >> 14, bit (a >> 8) & 63 (include/tcpr/abi/xdp.h), worked by hand:
+  //   10.99.0.0/16: /24s 0x0a6300..0x0a63ff = 680704..680959, words 10636..10639, every bit;
+  //   10.98.16.0/20: /24s 680464..680479, word 10632 (680464 = 10632·64 + 16), bits 16..31;
+  //   192.0.2.10/32: /24 0xc00002 = 12582914 = 196608·64 + 2, word 196608, bit 2;
+  //   2001:db8::/32 lies outside ::ffff:0:0/96: nothing; ::ffff:0:0/96 and ::/0 cover all of it.
+  const std::uint8_t subnet[4] = {10, 99, 7, 7}, slash20[4] = {10, 98, 16, 0}, host[4] = {192, 0, 2, 10};
+  std::uint8_t doc6[16] = {0x20, 0x01, 0x0d, 0xb8};
+  const auto w = remedy4_words({{v4(subnet), 96 + 16}, {v4(slash20), 96 + 20}, {v4(host), 128},
+                                {packet::IpAddr::from_v6(doc6), 32}});
+  REQUIRE(w.size() == (1u << 18));
+  std::map<std::uint32_t, std::uint64_t> nonzero;
+  for (std::uint32_t i = 0; i < w.size(); ++i)
+    if (w[i] != 0) nonzero[i] = w[i];
+  const std::map<std::uint32_t, std::uint64_t> expect = {{10632, 0xffff0000ull}, {10636, ~0ull}, {10637, ~0ull},
+                                                          {10638, ~0ull}, {10639, ~0ull}, {196608, 1ull << 2}};
+  CHECK(nonzero == expect);
+  const std::uint8_t zero16[16] = {};
+  for (const auto& all : {remedy4_words({{v4(host), 96}}), remedy4_words({{packet::IpAddr::from_v6(zero16), 0}})})
+    CHECK(std::all_of(all.begin(), all.end(), [](std::uint64_t x) { return x == ~0ull; }));
+
+  // In the kernel: a marked /24 sends the guard to the trie, which decides within it.
+  PinDir dir;
+  std::unique_ptr<ZoneGuard> g;
+  if (!bpf_available(g, dir.path)) return;
+  GuardConfig c = guard_config(dir.path);
+  c.remediation = {{v4(subnet), 96 + 16}, {v4(host), 128}};
+  REQUIRE(g->write_policy(c).ok());
+  REQUIRE(g->reconcile({{v4(kAgent4), TCPR_ZONE_QUARANTINED, 0}}).ok());
+  const std::uint8_t host_next[4] = {192, 0, 2, 11}, far_in_subnet[4] = {10, 99, 200, 1}, next_subnet[4] = {10, 100, 0, 1};
+  CHECK(run(*g, tcp4(kAgent4, 40000, host, 443)).verdict == kPass);
+  CHECK(run(*g, tcp4(kAgent4, 40000, host_next, 443)).verdict == kDrop);   // its /24 is marked; the trie says no
+  CHECK(run(*g, tcp4(far_in_subnet, 443, kAgent4, 40000)).verdict == kPass);
+  CHECK(run(*g, tcp4(kAgent4, 40000, next_subnet, 443)).verdict == kDrop);
+  CHECK(run(*g, tcp4(kAgent4, 40000, kServer4, 443)).verdict == kDrop);
+  // An IPv6 prefix over the mapped space lets every IPv4 peer through.
+  std::uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  c.remediation = {{packet::IpAddr::from_v6(mapped), 96}};
+  REQUIRE(g->write_policy(c).ok());
+  CHECK(run(*g, tcp4(kAgent4, 40000, kServer4, 443)).verdict == kPass);
+  // Rewritten without prefixes: the pinned summary is all zeros again, and nothing passes.
+  c.remediation.clear();
+  REQUIRE(g->write_policy(c).ok());
+  CHECK(run(*g, tcp4(kAgent4, 40000, host, 443)).verdict == kDrop);
+  CHECK(run(*g, tcp4(kAgent4, 40000, kServer4, 443)).verdict == kDrop);
+  const int fd = bpf_obj_get((dir.path + "/tcpr_remedy4").c_str());
+  REQUIRE(fd >= 0);
+  for (const std::uint32_t word : {0u, 10636u, 196608u, (1u << 18) - 1}) {
+    std::uint64_t bits = 1;
+    CHECK(bpf_map_lookup_elem(fd, &word, &bits) == 0);
+    CHECK(bits == 0);
+  }
+  ::close(fd);
+}
+
 TEST_CASE("reconcile leaves exactly the given agents; a second load reuses the pinned maps", "[bpf]") {
   PinDir dir;
   std::unique_ptr<ZoneGuard> g;

@@ -100,8 +100,13 @@ class ZoneGuard {
   std::unordered_map<std::string, tcpr_agent_value> mirror_;
   std::unordered_map<std::uint32_t, std::vector<std::string>> members_;
   std::vector<tcpr_index_slot> written_;
+  std::vector<std::uint64_t> remedy4_;   // what tcpr_remedy4 holds (read back once)
   std::uint8_t default_zone_ = TCPR_ZONE_TRUSTED;
 };
+
+// The words of tcpr_remedy4 for these remediation prefixes ((address, bits /128), as in
+// GuardConfig): bit set for every IPv4 /24 a prefix covers or lies in (include/tcpr/abi/xdp.h).
+std::vector<std::uint64_t> remedy4_words(const std::vector<std::pair<packet::IpAddr, std::uint8_t>>& prefixes);
 
 // Without a loaded guard (tcp-routectl): attach the pinned program of `bpffs` to an interface,
 // detach whatever XDP program an interface has, list interfaces that run the pinned guard.
