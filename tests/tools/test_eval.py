@@ -507,7 +507,7 @@ FAKE_ROUTEGEN = r'''
 import argparse, ipaddress, json, os, sys
 KINDS = %(kinds)r
 p = argparse.ArgumentParser()
-for o in ('-o', '--agent-subnet', '--duration', '--anomalies'):
+for o in ('-o', '--agent-subnet', '--duration', '--anomalies', '--rate'):
     p.add_argument(o)
 p.add_argument('--behavior', action='store_true')
 p.add_argument('--agents', type=int)
