@@ -80,10 +80,12 @@ std::vector<std::uint64_t> remedy4_words(const std::vector<std::pair<packet::IpA
     const unsigned span = v4_bits >= 24 ? 0 : 24 - v4_bits;   // log2 of the /24s covered
     const std::uint32_t first = (a >> 8) & ~((1u << span) - 1) & 0xffffffu;
     const std::uint32_t count = 1u << span;
+    // Word and bit by the ABI's own functions, of the /24's first address.
     if (count >= 64) {
-      std::fill(words.begin() + (first >> 6), words.begin() + ((first + count) >> 6), ~0ull);
+      std::fill(words.begin() + tcpr_remedy4_word(first << 8), words.begin() + tcpr_remedy4_word((first + count - 1) << 8) + 1,
+                ~0ull);
     } else {
-      for (std::uint32_t i = first; i < first + count; ++i) words[i >> 6] |= 1ull << (i & 63);
+      for (std::uint32_t i = first; i < first + count; ++i) words[tcpr_remedy4_word(i << 8)] |= 1ull << tcpr_remedy4_bit(i << 8);
     }
   }
   return words;
