@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "tcpr/behavior/agent.hpp"
 #include "zone_guard.skel.h"
 
 namespace tcpr::enforce {
@@ -63,16 +64,12 @@ tcpr_addr to_key(const packet::IpAddr& a) {
 
 std::vector<std::uint64_t> remedy4_words(const std::vector<std::pair<packet::IpAddr, std::uint8_t>>& prefixes) {
   std::vector<std::uint64_t> words(TCPR_XDP_REMEDY4_WORDS, 0);
-  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  const std::uint8_t zero4[4] = {};
+  const packet::IpAddr mapped_base = packet::IpAddr::from_v4(zero4);   // ::ffff:0.0.0.0
   for (const auto& [addr, bits] : prefixes) {
-    // The prefix's first min(bits, 96) bits against ::ffff:0:0/96's.
-    const unsigned head = std::min<unsigned>(bits, 96);
-    bool mapped = std::memcmp(addr.b, kMapped, head / 8) == 0;
-    if (mapped && head % 8 != 0) {
-      const auto mask = static_cast<std::uint8_t>(0xff << (8 - head % 8));
-      mapped = (addr.b[head / 8] & mask) == (kMapped[head / 8] & mask);
-    }
-    if (!mapped) continue;
+    // Only a prefix that covers the mapped space ::ffff:0:0/96 or lies in it marks /24s: its
+    // first min(bits, 96) bits are those of the mapped space.
+    if (!behavior::prefix_of(addr, std::min<unsigned>(bits, 96)).contains(mapped_base)) continue;
     // The /24s it covers (or the one it lies in): [first, first + count).
     const unsigned v4_bits = bits > 96 ? bits - 96u : 0u;
     const std::uint32_t a = static_cast<std::uint32_t>(addr.b[12]) << 24 | static_cast<std::uint32_t>(addr.b[13]) << 16 |
